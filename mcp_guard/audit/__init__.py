@@ -1,0 +1,37 @@
+"""The audit trail: one hash-chained JSON line per client request, per profile and UTC day.
+
+Public surface (everything else is private to the package):
+
+    open_audit_log(settings, profile, *, clock=utc_now) -> AuditLog   # .write(record), .prune(), .close()
+    AuditRecord, Outcome, new_decision_id                                # what a record holds (pure)
+    verify_audit_dir(dir) -> VerifyReport                                # `audit verify`
+    read_records(dir), RecordFilter, select, format_table, parse_since   # `audit show`
+"""
+
+from mcp_guard.audit.log import AuditLog, open_audit_log, utc_now
+from mcp_guard.audit.query import RecordFilter, format_jsonl, format_table, parse_since, read_records, select
+from mcp_guard.audit.record import AuditRecord, Outcome, new_decision_id
+from mcp_guard.audit.retention import PruneResult
+from mcp_guard.audit.settings import AuditFailureMode, AuditSettings
+from mcp_guard.audit.verify import Finding, VerifyReport, verify_audit_dir
+
+__all__ = [
+    "AuditFailureMode",
+    "AuditLog",
+    "AuditRecord",
+    "AuditSettings",
+    "Finding",
+    "Outcome",
+    "PruneResult",
+    "RecordFilter",
+    "VerifyReport",
+    "format_jsonl",
+    "format_table",
+    "new_decision_id",
+    "open_audit_log",
+    "parse_since",
+    "read_records",
+    "select",
+    "utc_now",
+    "verify_audit_dir",
+]

@@ -1,0 +1,99 @@
+"""One audit record: what happened to one client request (pure data, no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Literal
+
+DecisionValue = Literal["allow", "deny"]
+
+
+class Outcome(str, Enum):
+    """How a request ended, as seen by the client."""
+
+    OK = "ok"
+    IS_ERROR = "is_error"  # a tool result with isError: true
+    JSONRPC_ERROR = "jsonrpc_error"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+    UPSTREAM_DIED = "upstream_died"
+    DENIED = "denied"  # refused by mcp-guard; never reached the upstream
+
+
+def new_decision_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditRecord:
+    """The fields of one audit line. The log adds `seq`, `prev` and `hash` for the chain.
+
+    `arguments` must already have been through the redactor: the log stores what it is given.
+    """
+
+    profile: str
+    mode: str
+    method: str
+    decision: DecisionValue
+    outcome: Outcome | str
+    ts: datetime | None = None  # set by the log from its clock when None
+    client: Mapping[str, Any] | None = None  # {"name", "version"} from initialize's clientInfo
+    request_id: str | int | None = None
+    tool: str | None = None  # None for methods other than tools/call
+    operation: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    arguments: Any = None
+    error: str | None = None
+    duration_ms: float | None = None
+    result_bytes: int | None = None
+    redactions: Mapping[str, int] = field(default_factory=dict)  # redaction class -> count
+    upstream: str | None = None  # command name or URL host, never a URL with credentials
+    key_fingerprint: str | None = None  # never the key itself
+    decision_id: str = field(default_factory=new_decision_id)
+    pid: int | None = None  # set by the log when None
+
+
+def format_ts(ts: datetime) -> str:
+    """UTC, microseconds, `Z`: fixed width, so the text sorts like the time."""
+    if ts.tzinfo is None:
+        raise ValueError("audit timestamps must be timezone-aware")
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _text(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def record_fields(record: AuditRecord, *, ts: datetime, pid: int) -> dict[str, Any]:
+    """The record as an ordered, JSON-ready dict (without the chain fields)."""
+    client = None
+    if record.client is not None:
+        client = {"name": record.client.get("name"), "version": record.client.get("version")}
+    return {
+        "ts": format_ts(record.ts or ts),
+        "profile": record.profile,
+        "mode": _text(record.mode),
+        "client": client,
+        "request_id": record.request_id,
+        "method": record.method,
+        "tool": record.tool,
+        "operation": _text(record.operation),
+        "decision": _text(record.decision),
+        "rule": record.rule,
+        "reason": record.reason,
+        "arguments": record.arguments,
+        "outcome": _text(record.outcome),
+        "error": record.error,
+        "duration_ms": record.duration_ms,
+        "result_bytes": record.result_bytes,
+        "redactions": dict(record.redactions),
+        "upstream": record.upstream,
+        "key_fingerprint": record.key_fingerprint,
+        "decision_id": record.decision_id,
+        "pid": record.pid if record.pid is not None else pid,
+    }

@@ -1,0 +1,41 @@
+"""Command-line entry point.
+
+Exit codes: 0 success; 1 a GuardError (one line on stderr); 2 bad usage; other codes are documented
+by the subcommand (`run` exits 3 when the upstream dies, `test` and `audit verify` exit 1 on a
+failed case or a broken chain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mcp_guard import __version__
+from mcp_guard.errors import GuardError
+
+# Subcommand modules under mcp_guard.commands; each has register(subparsers) and run(args).
+COMMANDS = ("run", "demo", "check", "explain", "test", "audit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcp-guard", description="Policy-enforcing MCP proxy for Stripe.")
+    parser.add_argument("--version", action="version", version=f"mcp-guard {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"mcp_guard.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except GuardError as exc:
+        print(f"mcp-guard: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

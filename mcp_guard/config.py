@@ -1,0 +1,386 @@
+"""The config file's schema (pydantic) and its loading.
+
+Shape (user-facing names are fixed):
+
+    upstream: {command: npx, args: [...], env: {...}}      # or {url: ..., headers: {...}}
+    limits: {max_message_bytes: 4194304}
+    profiles:
+      test:
+        mode: test
+        api_key: ${STRIPE_TEST_KEY}
+        allowed_operations: [read, list, search]
+        blocked_operations: [create, update, delete]
+        audit: {dir: ..., retention_days: 90}
+
+Loading (`load_config`): YAML `safe_load`, then `${VAR}` / `${VAR:-default}` interpolation in
+string values (`$${` is a literal `${`), then `~` expansion and config-relative resolution of the
+path keys (`audit.dir`, `upstream.cwd`), then pydantic validation. Every failure is a ConfigError
+naming the file, the key path and what is wrong, never a secret value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mcp_guard.audit.settings import AuditSettings
+from mcp_guard.errors import ConfigError
+from mcp_guard.operations import Operation
+from mcp_guard.redaction.settings import RedactionSettings
+
+# MCP methods a client may send through the guard by default. Anything else is answered with
+# -32601 and never reaches the upstream: an unknown method is denied like an unknown tool.
+DEFAULT_ALLOWED_METHODS: tuple[str, ...] = (
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+)
+
+# The generic dispatchers of Stripe's hosted server: classified by `stripe_api_operation_id`,
+# never by a policy `operation:` entry (that would let a config label every write a read).
+DISPATCHER_TOOLS = frozenset({"stripe_api_read", "stripe_api_write"})
+
+ENV_CONFIG_VAR = "MCP_GUARD_CONFIG"
+
+
+class Mode(str, Enum):
+    TEST = "test"
+    LIVE = "live"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UpstreamConfig(_Strict):
+    """How to reach Stripe's MCP server: a stdio command or a streamable-HTTP URL."""
+
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    initialize_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the upstream's initialize answer.")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds to wait for any other answer.")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> UpstreamConfig:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give exactly one of 'command' (stdio) or 'url' (streamable HTTP)")
+        return self
+
+
+class Limits(_Strict):
+    max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest JSON-RPC message accepted from the client.")
+
+
+class ToolRule(_Strict):
+    """An explicit entry for one tool: its operation class, or a fixed decision."""
+
+    operation: Operation | None = None
+    decision: Literal["allow", "deny"] | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> ToolRule:
+        if self.operation is None and self.decision is None:
+            raise ValueError("give 'operation' or 'decision' (or both)")
+        return self
+
+
+class ArgumentRules(_Strict):
+    """Constraints on tool arguments (named tools and `stripe_api_read` parameters)."""
+
+    max_limit: int | None = Field(None, ge=1)
+    expand_allow: list[str] | None = None  # None: any expand path not denied
+    expand_deny: list[str] = Field(default_factory=list)
+    connected_accounts: list[str] | None = None  # None: the platform account only
+
+
+def tool_key(name: str) -> str:
+    """The spelling-insensitive key of an ASCII tool name (see classify.normalize_name)."""
+    from mcp_guard.classify import normalize_name  # classify imports nothing from here at import time
+
+    return "_".join(normalize_name(name))
+
+
+class Profile(_Strict):
+    mode: Mode
+    api_key: SecretStr | None = None
+    allow_unrestricted_live_key: bool = False
+    allowed_operations: list[Operation] = Field(default_factory=lambda: [Operation.READ, Operation.LIST, Operation.SEARCH])
+    blocked_operations: list[Operation] = Field(default_factory=lambda: [Operation.CREATE, Operation.UPDATE, Operation.DELETE])
+    allowed_methods: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_METHODS))
+    tools: dict[str, ToolRule] = Field(default_factory=dict)
+    arguments: ArgumentRules = Field(default_factory=ArgumentRules)
+    redaction: RedactionSettings | Literal["off"] = Field(default_factory=RedactionSettings)
+    audit: AuditSettings
+    upstream: UpstreamConfig | None = None  # overrides the top-level upstream for this profile
+
+    # The key under `profiles:`; set by GuardConfig so decisions can name their rule's path.
+    _name: str | None = PrivateAttr(None)
+
+    @property
+    def name(self) -> str:
+        return self._name or "profile"
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: Any) -> Any:
+        # `${STRIPE_TEST_KEY:-}` with the variable unset: no key, which `check` reports.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _coherent_tools(self) -> Profile:
+        seen: dict[str, str] = {}
+        for name, rule in self.tools.items():
+            if not name.isascii() or not tool_key(name):
+                raise ValueError(f"tools.{name}: tool names are plain ASCII names")
+            key = tool_key(name)
+            if key in seen:
+                raise ValueError(f"tools.{name}: same tool as tools.{seen[key]} (names match whatever their case or separators)")
+            seen[key] = name
+            if key in DISPATCHER_TOOLS and (rule.operation is not None or rule.decision == "allow"):
+                raise ValueError(
+                    f"tools.{name}: {key} is classified by its stripe_api_operation_id; only 'decision: deny' is accepted here"
+                )
+            if rule.decision == "allow" and rule.operation in self.blocked_operations:
+                raise ValueError(
+                    f"tools.{name}: 'decision: allow' for a {rule.operation.value} tool, but {rule.operation.value} is in blocked_operations"
+                )
+        return self
+
+
+class GuardConfig(_Strict):
+    upstream: UpstreamConfig | None = None
+    limits: Limits = Field(default_factory=Limits)
+    profiles: dict[str, Profile]
+
+    @model_validator(mode="after")
+    def _name_profiles(self) -> GuardConfig:
+        if not self.profiles:
+            raise ValueError("'profiles' is empty: define at least one profile")
+        for name, profile in self.profiles.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+                raise ValueError(f"profiles.{name}: profile names use letters, digits, '_' and '-'")
+            profile._name = name
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config and the file it came from."""
+
+    config: GuardConfig
+    path: Path
+
+    def profile(self, name: str) -> Profile:
+        try:
+            return self.config.profiles[name]
+        except KeyError:
+            known = ", ".join(self.config.profiles) or "none"
+            raise ConfigError(f"{self.path}: no profile {name!r} (known profiles: {known})") from None
+
+    def upstream_for(self, name: str) -> UpstreamConfig:
+        upstream = self.profile(name).upstream or self.config.upstream
+        if upstream is None:
+            raise ConfigError(f"{self.path}: profile {name!r} has no upstream: set 'upstream' or 'profiles.{name}.upstream'")
+        return upstream
+
+
+def default_config_path() -> Path:
+    """The packaged default config (an exact copy of policies/default.yaml)."""
+    return Path(str(resources.files("mcp_guard") / "data" / "default.yaml"))
+
+
+def config_search_path(environ: Mapping[str, str] = os.environ) -> list[Path]:
+    """Where a config is looked for without --config, first match wins."""
+    candidates: list[Path] = []
+    if environ.get(ENV_CONFIG_VAR):
+        candidates.append(Path(environ[ENV_CONFIG_VAR]).expanduser())
+    candidates.append(Path("mcp-guard.yaml"))
+    home = environ.get("HOME")
+    config_home = environ.get("XDG_CONFIG_HOME") or (str(Path(home) / ".config") if home else None)
+    if config_home:
+        candidates.append(Path(config_home) / "mcp-guard" / "config.yaml")
+    candidates.append(default_config_path())
+    return candidates
+
+
+def find_config(environ: Mapping[str, str] = os.environ) -> Path:
+    if environ.get(ENV_CONFIG_VAR):
+        # An explicit variable must point at a file: silently falling back would hide a typo.
+        path = Path(environ[ENV_CONFIG_VAR]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file (from ${ENV_CONFIG_VAR})")
+        return path
+    for path in config_search_path(environ):
+        if path.is_file():
+            return path
+    raise ConfigError("no config file found and the packaged default is missing")  # broken install
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> LoadedConfig:
+    """Read, interpolate and validate a config file; `path=None` searches the usual places."""
+    if path is None:
+        path = find_config(environ)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    return LoadedConfig(config=parse_config(text, path, environ), path=path)
+
+
+def parse_config(text: str, path: Path, environ: Mapping[str, str]) -> GuardConfig:
+    raw = _load_yaml(text, path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping with 'profiles'")
+    data = interpolate(raw, environ, path)
+    _resolve_paths(data, path.parent)
+    try:
+        return GuardConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, path)) from None
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML syntax error: {exc}") from None
+
+
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
+
+
+def interpolate(value: Any, environ: Mapping[str, str], path: Path, keypath: str = "") -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string value (keys are left alone)."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, environ, path, _join(keypath, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, environ, path, f"{keypath}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        if name is None:
+            raise ConfigError(f"{path}: {keypath or '<top>'}: malformed variable reference {text!r} (use ${{NAME}} or ${{NAME:-default}})")
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"{path}: {keypath}: environment variable {name} is not set (write ${{{name}:-}} to make it optional)"
+        )
+
+    return _VAR.sub(replace, value)
+
+
+def _join(keypath: str, key: Any) -> str:
+    return f"{keypath}.{key}" if keypath else str(key)
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """`~` expansion, and relative paths resolved against the config file's directory.
+
+    Clients start MCP servers with an arbitrary working directory (often `/`), so a relative
+    audit dir must not depend on it.
+    """
+
+    def fix(section: Any, key: str) -> None:
+        if isinstance(section, dict) and isinstance(section.get(key), str) and section[key]:
+            p = Path(section[key]).expanduser()
+            section[key] = str(p if p.is_absolute() else (base / p).resolve())
+
+    fix(data.get("upstream"), "cwd")
+    profiles = data.get("profiles")
+    if isinstance(profiles, dict):
+        for profile in profiles.values():
+            if isinstance(profile, dict):
+                fix(profile.get("audit"), "dir")
+                fix(profile.get("upstream"), "cwd")
+
+
+# Union members pydantic inserts into error locations; the user never wrote them.
+_UNION_TAGS = re.compile(r"^(RedactionSettings|UpstreamConfig|literal\[.*\]|function-.*)$")
+
+
+def format_validation_error(exc: ValidationError, path: Path) -> str:
+    lines: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = [part for part in error["loc"] if not (isinstance(part, str) and _UNION_TAGS.match(part))]
+        tagged = any(isinstance(part, str) and part.startswith("literal[") for part in error["loc"])
+        if tagged and len(exc.errors()) > 1:
+            continue  # the "or 'off'" half of a union: the other half says what is wrong
+        line = f"{path}: {_loc(loc) or '<top>'}: {_message(error)}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _loc(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "enum":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        shown = error["input"] if isinstance(error["input"], str) else type(error["input"]).__name__
+        return f"{shown!r} is not one of {expected}"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return str(error["msg"])

@@ -1,0 +1,96 @@
+"""Value detectors: find secrets, card numbers, emails, phone numbers and IBANs inside any string.
+
+One combined regex per redactor (only the enabled detectors), so a string is scanned once; hits
+that need arithmetic (Luhn for cards, mod-97 for IBANs) are checked in the replacement callback.
+Patterns are anchored on non-word boundaries so that Stripe ids (`cus_NffrFeUfNV2Hib`), ISO
+dates, currency codes and 13-digit millisecond timestamps do not match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from mcp_guard.redaction.settings import DetectorSettings
+
+# Stripe secrets: API keys (secret, restricted, ephemeral), webhook secrets, `<id>_secret_<x>`.
+_SECRET = (
+    r"(?<![A-Za-z0-9])(?:(?:sk|rk|ek)_(?:test|live)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9+/=]{8,})"
+    r"|(?<![A-Za-z0-9_])[A-Za-z0-9_]*[A-Za-z0-9]_secret_[A-Za-z0-9_]*[A-Za-z0-9]"
+)
+_EMAIL = r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+# Country code, check digits, then the BBAN compact or in groups of four.
+_IBAN = (
+    r"(?<![A-Za-z0-9_])[A-Z]{2}[0-9]{2}"
+    r"(?:[A-Z0-9]{11,30}|(?:\ [A-Z0-9]{4}){2,7}(?:\ [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
+)
+# Issuer digits 2-6 (Visa, Mastercard, Amex, Discover, JCB, UnionPay, Maestro...): a leading 1
+# would be a millisecond timestamp far more often than a UATP card. Contiguous, or grouped
+# 4-4-4-4(-3) / 4-6-5 / 4-6-4 with one consistent separator.
+_CARD = (
+    r"(?<![0-9])[2-6](?:[0-9]{12,18}"
+    r"|[0-9]{3}(?P<csep>[\ \-])[0-9]{4}(?P=csep)[0-9]{4}(?P=csep)[0-9]{1,4}(?:(?P=csep)[0-9]{1,3})?"
+    r"|[0-9]{3}[\ \-][0-9]{6}[\ \-][0-9]{4,5})(?![0-9])"
+)
+# `+` international numbers, and US-style (415) 555-2671 / 415-555-2671 / 415.555.2671.
+_PHONE = (
+    r"(?<![A-Za-z0-9+])\+[1-9](?:[\ .\-()]{0,2}[0-9]){6,14}(?![0-9])"
+    r"|(?<![A-Za-z0-9.+\-])(?:\([0-9]{3}\)\ ?|[0-9]{3}[\-.])[0-9]{3}[\-.\ ][0-9]{4}(?![A-Za-z0-9\-])"
+)
+
+# Order matters: at one position the first alternative wins (a secret may contain digits).
+_PARTS = (("secret", _SECRET), ("email", _EMAIL), ("iban", _IBAN), ("card_number", _CARD), ("phone", _PHONE))
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(text: str) -> bool:
+    iban = text.replace(" ", "")
+    if not 15 <= len(iban) <= 34:
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+# Called with (category, matched text); returns the replacement.
+Replace = Callable[[str, str], str]
+
+
+class Detector:
+    """Scans strings with the enabled detectors and replaces each hit."""
+
+    __slots__ = ("_pattern",)
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        enabled = [f"(?P<{name}>{pattern})" for name, pattern in _PARTS if getattr(settings, name)]
+        self._pattern = re.compile("|".join(enabled)) if enabled else None
+
+    def scan(self, text: str, replace: Replace, hits: list[str]) -> str:
+        """Return `text` itself when nothing is found, else a copy with every hit replaced."""
+        pattern = self._pattern
+        if pattern is None or pattern.search(text) is None:
+            return text
+
+        def substitute(match: re.Match[str]) -> str:
+            category = match.lastgroup or ""
+            found = match.group(0)
+            if category == "card_number" and not luhn_valid(re.sub(r"[ \-]", "", found)):
+                return found
+            if category == "iban" and not iban_valid(found):
+                return found
+            hits.append(category)
+            return replace(category, found)
+
+        before = len(hits)
+        result = pattern.sub(substitute, text)
+        return result if len(hits) > before else text  # only false alarms: keep the original object

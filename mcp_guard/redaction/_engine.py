@@ -1,0 +1,345 @@
+"""The redactor: one walk over a JSON value applying field rules, then detectors on strings.
+
+Copy on write: a dict or list is copied only when something under it changes, so unchanged
+subtrees are shared with the input and the input is never mutated. Strings that hold JSON are
+parsed, redacted as JSON and serialized again. Anything that is not plain JSON, or nests deeper
+than MAX_DEPTH, raises RedactionError: the caller must not pass the message on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mcp_guard.errors import RedactionError
+from mcp_guard.redaction._detect import Detector
+from mcp_guard.redaction._markers import Markers, keeps_value
+from mcp_guard.redaction._rules import RuleTable, compile_rules
+from mcp_guard.redaction.settings import Action, RedactionSettings
+
+if TYPE_CHECKING:
+    from mcp_guard.config import Mode
+
+MAX_DEPTH = 100  # JSON-RPC payloads from Stripe nest a dozen levels; 100 is an attack or a bug
+_KEY_CACHE_LIMIT = 20_000
+_WHITESPACE = " \t\r\n"
+# Stripe object ids keep their place inside a masked container (a person's `id`, a file id).
+_STRIPE_ID = re.compile(r"[a-z]{1,16}(?:_[a-z]+)?_[A-Za-z0-9]{8,64}")
+_SECRET_PREFIXES = ("sk_", "rk_", "ek_", "whsec_")
+_SCALARS = (int, float, bool, type(None))
+_ROOT = object()  # "no key": the location is the path itself
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A redacted JSON value, the redactions by class, and the JSON pointers that changed.
+
+    A pointer into a string that held JSON reads `<pointer to the string>#<pointer inside it>`.
+    """
+
+    value: Any
+    counts: dict[str, int]
+    pointers: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pointers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    """Path segment standing for "inside the JSON held by the string at (path, key)"."""
+
+    path: tuple | None
+    key: Any
+
+
+class Redactor:
+    """Compiled rules and detectors for one profile; `redact` is pure and thread-safe."""
+
+    def __init__(self, table: RuleTable, detector: Detector, markers: Markers, actions: dict[str, Action]) -> None:
+        self._table = table
+        self._detector = detector
+        self._markers = markers
+        self._detector_actions = dict(actions)  # per class, for detector hits
+        self._clean_keys: set[str] = set()  # dict keys already seen to hold nothing sensitive
+
+    def __repr__(self) -> str:
+        return f"Redactor(rules={sum(map(len, self._table.values()))}, pseudonym_key=<hidden>)"
+
+    def redact(self, value: Any) -> Redacted:
+        """Redact any JSON value (a JSON-RPC result, params or error dict); raises RedactionError."""
+        walk = _Walk(self)
+        try:
+            new = walk.value(value, None, None, _ROOT, 0)
+        except RedactionError:
+            raise
+        except RecursionError as exc:
+            raise RedactionError("message nests too deeply to redact") from exc
+        except Exception as exc:  # fail closed: a bug here must not let a raw message through
+            raise RedactionError(f"redactor failed ({type(exc).__name__})") from exc
+        return walk.result(new)
+
+    def redact_text(self, text: str) -> Redacted:
+        """Detectors only, for free text such as the upstream's stderr lines."""
+        if not isinstance(text, str):
+            raise RedactionError(f"redact_text needs a str, not {type(text).__name__}")
+        walk = _Walk(self)
+        new = walk.scan(text, None, _ROOT)
+        return walk.result(new)
+
+    def check_output_schema(self, structured: Any, schema: dict[str, Any]) -> str | None:
+        """None if `structured` fits the tool's outputSchema, else a short reason (no values)."""
+        import jsonschema  # comes with mcp; imported here to keep `import mcp_guard` light
+
+        try:
+            validator_cls = jsonschema.validators.validator_for(schema)
+            validator_cls.check_schema(schema)
+            error = jsonschema.exceptions.best_match(validator_cls(schema).iter_errors(structured))
+        except jsonschema.exceptions.SchemaError:
+            return "the tool's outputSchema is not a valid JSON Schema"
+        if error is None:
+            return None
+        where = error.json_path if error.path else "$"
+        return f"redacted structuredContent no longer matches the tool's outputSchema at {where} ({error.validator})"
+
+
+class _Walk:
+    """State of one redact() call: counts, changed locations, a cache of scanned strings."""
+
+    __slots__ = ("table", "detector", "markers", "detector_actions", "clean_keys", "counts", "changes", "clean", "hits")
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.table = redactor._table
+        self.detector = redactor._detector
+        self.markers = redactor._markers
+        self.detector_actions = redactor._detector_actions
+        self.clean_keys = redactor._clean_keys
+        self.counts: dict[str, int] = {}
+        self.changes: list[tuple[Any, Any]] = []  # (path, key) of each changed place
+        self.clean: set[str] = set()  # strings of this message the detectors left alone
+        self.hits: list[str] = []
+
+    def result(self, new: Any) -> Redacted:
+        return Redacted(new, self.counts, tuple(_pointer(path, key) for path, key in self.changes))
+
+    def count(self, category: str, path: Any, key: Any) -> None:
+        self.counts[category] = self.counts.get(category, 0) + 1
+        self.changes.append((path, key))
+
+    # -- the walk -------------------------------------------------------------------------
+
+    def value(self, v: Any, obj: str | None, path: Any, key: Any, depth: int) -> Any:
+        """Redact `v`, found at `key` under `path`; `obj` is the nearest Stripe object type."""
+        t = type(v)
+        if t is dict:
+            return self.dict(v, obj, path if key is _ROOT else (key, path), depth)
+        if t is list:
+            return self.list(v, obj, path if key is _ROOT else (key, path), depth)
+        if t is str:
+            return self.string(v, path, key, depth)
+        if t in _SCALARS:
+            return v
+        raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
+
+    def dict(self, d: dict, obj: str | None, path: Any, depth: int) -> dict:
+        if depth > MAX_DEPTH:
+            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
+        own = d.get("object")
+        if type(own) is str:
+            obj = own
+        table = self.table
+        clean_keys = self.clean_keys
+        out = None
+        depth += 1
+        for k, v in d.items():
+            if k not in clean_keys:
+                if type(k) is not str:
+                    raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
+                new_key = self.key(k, path)
+                if new_key is not k:
+                    out = _renamed(out if out is not None else d, k, new_key)
+                    k = new_key
+            rules = table.get(k)
+            if rules is not None and v is not None:
+                t = type(v)
+                scalar = t is not dict and t is not list
+                for rule in rules:
+                    if rule.matches(obj, path, scalar):
+                        if _empty(v) or keeps_value(rule.action, v) or t is bool:
+                            break
+                        if out is None:
+                            out = d.copy()
+                        if rule.action is Action.REMOVE:
+                            del out[k]
+                        else:
+                            out[k] = self.mask(v, rule.action, rule.category, depth)
+                        self.count(rule.category, path, k)
+                        break
+                else:
+                    rules = None
+                if rules is not None:
+                    continue
+            t = type(v)
+            if t is str:
+                nv = self.string(v, path, k, depth)
+            elif t is dict:
+                nv = self.dict(v, obj, (k, path), depth)
+            elif t is list:
+                nv = self.list(v, obj, (k, path), depth)
+            elif t in _SCALARS:
+                continue
+            else:
+                raise RedactionError(f"cannot redact a value of type {t.__name__} at key {k!r} (not JSON)")
+            if nv is not v:
+                if out is None:
+                    out = d.copy()
+                out[k] = nv
+        return d if out is None else out
+
+    def list(self, items: list, obj: str | None, path: Any, depth: int) -> list:
+        if depth > MAX_DEPTH:
+            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
+        out = None
+        depth += 1
+        for i, v in enumerate(items):
+            t = type(v)
+            if t is dict:
+                nv = self.dict(v, obj, (i, path), depth)
+            elif t is str:
+                nv = self.string(v, path, i, depth)
+            elif t is list:
+                nv = self.list(v, obj, (i, path), depth)
+            elif t in _SCALARS:
+                continue
+            else:
+                raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
+            if nv is not v:
+                if out is None:
+                    out = list(items)
+                out[i] = nv
+        return items if out is None else out
+
+    def string(self, s: str, path: Any, key: Any, depth: int) -> str:
+        if s in self.clean:
+            return s
+        first = s[:1]
+        if first == "{" or first == "[" or (first in _WHITESPACE and s.lstrip()[:1] in ("{", "[")):
+            embedded = self.embedded_json(s, path, key, depth)
+            if embedded is not None:
+                return embedded
+        new = self.scan(s, path, key)
+        if new is s:
+            self.clean.add(s)
+        return new
+
+    def embedded_json(self, s: str, path: Any, key: Any, depth: int) -> str | None:
+        """Redact a string holding JSON; None if it is not JSON after all."""
+        try:
+            parsed = json.loads(s)
+        except RecursionError as exc:
+            raise RedactionError("embedded JSON nests too deeply to redact") from exc
+        except ValueError:
+            return None
+        new = self.value(parsed, None, (_Embedded(path, key), None), _ROOT, depth + 1)
+        if new is parsed:
+            return s
+        if "\n" in s:
+            return json.dumps(new, ensure_ascii=False, indent=2)
+        return json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+
+    def scan(self, s: str, path: Any, key: Any) -> str:
+        hits = self.hits
+        new = self.detector.scan(s, self.detector_marker, hits)
+        if new is not s:
+            for category in hits:
+                self.counts[category] = self.counts.get(category, 0) + 1
+            hits.clear()
+            self.changes.append((path, key))
+        return new
+
+    def detector_marker(self, category: str, found: str) -> str:
+        return self.markers.replace(self.detector_actions.get(category, Action.MASK), category, found)
+
+    def key(self, k: str, path: Any, record: bool = True) -> str:
+        """Detectors on a dict key (an email used as a metadata key...); clean keys are cached."""
+        hits = self.hits
+        new = self.detector.scan(k, self.detector_marker, hits)
+        if new is k:
+            if len(self.clean_keys) >= _KEY_CACHE_LIMIT:
+                self.clean_keys.clear()
+            self.clean_keys.add(k)
+            return k
+        for category in hits:
+            self.counts[category] = self.counts.get(category, 0) + 1
+        hits.clear()
+        if record:
+            self.changes.append((path, new))
+        return new
+
+    def mask(self, v: Any, action: Action, category: str, depth: int) -> Any:
+        """Apply a rule's action to a whole value; containers keep their shape, ids and `object`."""
+        if depth > MAX_DEPTH:
+            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
+        t = type(v)
+        if t is dict:
+            out = {}
+            for k, item in v.items():
+                if type(k) is not str:
+                    raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
+                new_key = self.key(k, None, record=False) if k not in self.clean_keys else k
+                out[new_key] = item if k == "object" else self.mask(item, action, category, depth + 1)
+            return out
+        if t is list:
+            return [self.mask(item, action, category, depth + 1) for item in v]
+        if v is None or t is bool:
+            return v
+        if t is str:
+            if _is_stripe_id(v) or keeps_value(action, v):
+                return v
+        elif t is not int and t is not float:
+            raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
+        return self.markers.replace(action, category, v)
+
+
+def _empty(v: Any) -> bool:
+    return v == "" or v == {} or v == []
+
+
+def _is_stripe_id(s: str) -> bool:
+    return _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
+
+
+def _renamed(d: dict, old: str, new: str) -> dict:
+    """A copy of `d` with key `old` renamed in place (order kept); a clash gets a numbered suffix."""
+    while new in d and new != old:
+        new = new + "#"
+    return {(new if k == old else k): v for k, v in d.items()}
+
+
+def _pointer(path: Any, key: Any) -> str:
+    parts: list[Any] = [] if key is _ROOT else [key]
+    while path is not None:
+        segment, path = path
+        if type(segment) is _Embedded:
+            return _pointer(segment.path, segment.key) + "#" + _join(parts)
+        parts.append(segment)
+    return _join(parts)
+
+
+def _join(parts: list[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in reversed(parts))
+
+
+def build_redactor(settings: RedactionSettings, mode: Mode | str, pseudonym_key: bytes) -> Redactor:
+    """Compile a profile's rules once; `mode` picks the base rule set when `settings.base` is `mode`."""
+    mode_name = str(getattr(mode, "value", mode))
+    if mode_name not in ("test", "live"):
+        raise RedactionError(f"unknown mode {mode_name!r} for redaction rules")
+    try:
+        markers = Markers(pseudonym_key)
+    except ValueError as exc:
+        raise RedactionError(str(exc)) from exc
+    return Redactor(compile_rules(settings, mode_name), Detector(settings.detectors), markers, settings.actions)

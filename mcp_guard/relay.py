@@ -1,0 +1,258 @@
+"""The relay: moves JSON-RPC messages between the client and the upstream, through the guard.
+
+Every request forwarded upstream gets a fresh integer id; the client's own id is restored on the
+way back. So every upstream answer must match a request the guard admitted (anything else is
+dropped, never passed on unfiltered), and a re-typed id ("7" for 7) cannot confuse correlation.
+The relay also owns time: each forwarded request has a deadline, and the end of either peer
+answers everything still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import signal
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Protocol
+
+import anyio
+from anyio.abc import TaskGroup
+
+from mcp_guard import jsonrpc
+from mcp_guard.guard import CANCELLED, TIMEOUT, UPSTREAM_DIED, Answer, Call, Guard
+from mcp_guard.jsonrpc import FramingProblem, Kind, Message, Oversized, kind_of
+from mcp_guard.transports.channel import Channel, ChannelClosed
+
+logger = logging.getLogger("mcp_guard")
+
+# How long to wait for the upstream's exit code after its output closes, for the error message.
+EXIT_CODE_WAIT_SECONDS = 1.0
+
+
+class ExitCode(IntEnum):
+    OK = 0  # the client closed stdin, or a SIGTERM/SIGINT asked us to stop
+    UPSTREAM_DIED = 3
+
+
+class ClientChannel(Channel, Protocol):
+    async def send_line(self, data: bytes) -> None: ...
+
+
+class UpstreamChannel(Channel, Protocol):
+    def set_protocol_version(self, version: str) -> None: ...
+    def describe_exit(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    initialize: float
+    request: float
+
+
+@dataclass
+class _Pending:
+    call: Call
+    timer: asyncio.TimerHandle
+
+
+class Relay:
+    def __init__(
+        self, client: ClientChannel, upstream: UpstreamChannel, guard: Guard, timeouts: Timeouts, max_message_bytes: int
+    ) -> None:
+        self._client = client
+        self._upstream = upstream
+        self._guard = guard
+        self._timeouts = timeouts
+        self._max_message_bytes = max_message_bytes
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Pending] = {}
+        self._upstream_id_of: dict[tuple[type, Any], int] = {}  # client id -> our id, for cancellation
+        self._server_requests: set[tuple[type, Any]] = set()  # upstream requests awaiting the client
+        self._exit = ExitCode.OK
+        self._tg: TaskGroup | None = None
+
+    async def run(self, *, handle_signals: bool = True) -> ExitCode:
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            tg.start_soon(self._pump_client)
+            tg.start_soon(self._pump_upstream)
+            if handle_signals:
+                tg.start_soon(self._watch_signals)
+        return self._exit
+
+    # ---- client -> upstream -------------------------------------------------------------
+
+    async def _pump_client(self) -> None:
+        try:
+            while True:
+                inbound = await self._client.receive()
+                if isinstance(inbound, (FramingProblem, Oversized)):
+                    await self._client.send_line(self._guard.reject_unparsed(inbound, self._max_message_bytes))
+                    continue
+                kind = kind_of(inbound)
+                if kind is Kind.REQUEST:
+                    await self._admit(inbound)
+                elif kind is Kind.NOTIFICATION:
+                    await self._forward_client_notification(inbound)
+                else:
+                    await self._forward_client_response(inbound)
+        except ChannelClosed:
+            self._abandon_all(CANCELLED, "the client closed the connection")
+        self._stop()
+
+    async def _admit(self, message: Message) -> None:
+        admission = self._guard.admit(message)
+        if isinstance(admission, Answer):
+            await self._client.send_line(admission.line)
+            return
+        call = admission.call
+        upstream_id = next(self._ids)
+        timeout = self._timeouts.initialize if call.method == "initialize" else self._timeouts.request
+        timer = asyncio.get_running_loop().call_later(timeout, self._expire, upstream_id, timeout)
+        self._pending[upstream_id] = _Pending(call, timer)
+        self._upstream_id_of[_typed(call.client_id)] = upstream_id
+        try:
+            await self._upstream.send({**admission.message, "id": upstream_id})
+        except ChannelClosed:
+            pass  # the upstream pump sees the same end and answers every pending request
+
+    async def _forward_client_notification(self, message: Message) -> None:
+        if message["method"] == "notifications/cancelled":
+            params = message.get("params") or {}
+            upstream_id = self._upstream_id_of.get(_typed(params.get("requestId")))
+            pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
+            if pending is None:
+                return  # nothing of ours to cancel; never forward a cancellation we cannot map
+            self._settle(upstream_id, pending)
+            self._guard.abandon(pending.call, CANCELLED, str(params.get("reason") or "cancelled by the client"))
+            message = {**message, "params": {**params, "requestId": upstream_id}}
+        await self._send_upstream(message)
+
+    async def _forward_client_response(self, message: Message) -> None:
+        key = _typed(message.get("id"))
+        if key not in self._server_requests:
+            logger.warning("dropped a client response to unknown upstream request id %r", message.get("id"))
+            return
+        self._server_requests.discard(key)
+        await self._send_upstream(message)
+
+    async def _send_upstream(self, message: Message) -> None:
+        try:
+            await self._upstream.send(message)
+        except ChannelClosed:
+            pass
+
+    # ---- upstream -> client -------------------------------------------------------------
+
+    async def _pump_upstream(self) -> None:
+        try:
+            while True:
+                inbound = await self._upstream.receive()
+                if isinstance(inbound, (FramingProblem, Oversized)):
+                    logger.warning("dropped an unreadable upstream message: %s", _describe(inbound))
+                    continue
+                kind = kind_of(inbound)
+                if kind is Kind.RESPONSE:
+                    await self._deliver_response(inbound)
+                    continue
+                visible = self._guard.from_upstream(inbound)
+                if visible is None:
+                    if kind is Kind.REQUEST:
+                        await self._send_upstream(jsonrpc.error_response(inbound["id"], jsonrpc.REFUSED, "mcp-guard could not redact this request"))
+                    continue
+                if kind is Kind.REQUEST:
+                    self._server_requests.add(_typed(inbound["id"]))
+                await self._client.send(visible)
+        except ChannelClosed as closed:
+            await self._upstream_died(str(closed))
+
+    async def _deliver_response(self, message: Message) -> None:
+        upstream_id = jsonrpc.id_key(message.get("id"))
+        pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
+        if pending is None:
+            logger.warning("dropped an upstream response to unknown or expired request id %r", message.get("id"))
+            return
+        self._settle(upstream_id, pending)
+        line = self._guard.respond(pending.call, message)
+        if pending.call.method == "initialize":
+            version = (message.get("result") or {}).get("protocolVersion")
+            if isinstance(version, str):
+                self._upstream.set_protocol_version(version)
+                self._guard.set_protocol_version(version)
+        await self._client.send_line(line)
+
+    async def _upstream_died(self, reason: str) -> None:
+        describe = getattr(self._upstream, "wait_exit", None)
+        if describe is not None:
+            await describe(EXIT_CODE_WAIT_SECONDS)
+            reason = self._upstream.describe_exit()
+        pending, self._pending = self._pending, {}
+        for upstream_id, entry in pending.items():
+            entry.timer.cancel()
+            self._upstream_id_of.pop(_typed(entry.call.client_id), None)
+            line = self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"{reason} before answering", UPSTREAM_DIED)
+            await self._client_send_quietly(line)
+        logger.error("%s; mcp-guard stops", reason)
+        self._exit = ExitCode.UPSTREAM_DIED
+        self._stop()
+
+    # ---- time, signals, endings ---------------------------------------------------------
+
+    def _expire(self, upstream_id: int, timeout: float) -> None:
+        pending = self._pending.pop(upstream_id, None)
+        if pending is None or self._tg is None:
+            return
+        self._settle(upstream_id, pending)
+        text = f"the upstream did not answer '{pending.call.method}' within {timeout:g} s"
+        line = self._guard.refuse(pending.call, jsonrpc.REQUEST_TIMEOUT, text, TIMEOUT)
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": text}}
+        self._tg.start_soon(self._client_send_quietly, line)
+        self._tg.start_soon(self._send_upstream, cancel)
+
+    def _settle(self, upstream_id: int, pending: _Pending) -> None:
+        pending.timer.cancel()
+        key = _typed(pending.call.client_id)
+        if self._upstream_id_of.get(key) == upstream_id:
+            del self._upstream_id_of[key]
+
+    async def _watch_signals(self) -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                pending, self._pending = self._pending, {}
+                for entry in pending.values():
+                    entry.timer.cancel()
+                    line = self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"mcp-guard is shutting down ({name})", CANCELLED)
+                    await self._client_send_quietly(line)
+                logger.info("received %s; shutting down", name)
+                self._stop()
+                return
+
+    def _abandon_all(self, outcome: str, reason: str) -> None:
+        pending, self._pending = self._pending, {}
+        for entry in pending.values():
+            entry.timer.cancel()
+            self._guard.abandon(entry.call, outcome, reason)
+
+    async def _client_send_quietly(self, line: bytes) -> None:
+        try:
+            await self._client.send_line(line)
+        except (ConnectionError, ChannelClosed, RuntimeError) as exc:
+            logger.warning("could not deliver an answer to the client: %s", exc)
+
+    def _stop(self) -> None:
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+
+
+def _typed(request_id: Any) -> tuple[type, Any]:
+    """Client ids keep their JSON type: 7 and "7" are different requests from a client."""
+    return (type(request_id), request_id)
+
+
+def _describe(inbound: FramingProblem | Oversized) -> str:
+    if isinstance(inbound, Oversized):
+        return f"{inbound.size} bytes over the size limit"
+    return inbound.message

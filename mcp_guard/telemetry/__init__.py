@@ -1,0 +1,16 @@
+"""OpenTelemetry traces and metrics for the relay, off unless OTEL_*_EXPORTER names an exporter.
+
+    tel = telemetry_from_env(service_version=__version__)
+    span = tel.start_request("tools/call", target="list_customers", request_id=7,
+                             protocol_version="2025-06-18", client_meta=params.get("_meta"))
+    meta = span.inject(params.get("_meta"))     # a new dict carrying our span; disabled, the same
+    if meta is not None:
+        forwarded_params = {**params, "_meta": meta}
+    span.finish(outcome="allowed", decision="allow", rule="...", operation="list", redactions={"email": 2})
+    tel.shutdown()
+"""
+
+from mcp_guard.telemetry._env import telemetry_from_env
+from mcp_guard.telemetry._telemetry import RequestSpan, Telemetry
+
+__all__ = ["RequestSpan", "Telemetry", "telemetry_from_env"]

@@ -1,0 +1,31 @@
+"""Fixtures shared by every test directory: paths to the real programs under test."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the developer's own config, keys or audit trail."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MCP_GUARD_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("MCP_GUARD_PSEUDONYM_KEY_FILE", str(home / "pseudonym.key"))
+    monkeypatch.delenv("MCP_GUARD_CONFIG", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_METRICS_EXPORTER", raising=False)
+
+
+@pytest.fixture(scope="session")
+def python() -> str:
+    return sys.executable
+
+
+@pytest.fixture(scope="session")
+def mcp_guard_bin() -> str:
+    return str(Path(sys.executable).parent / "mcp-guard")

@@ -1,0 +1,86 @@
+"""Issue 3, end to end: through `mcp-guard run` to the sandbox, a blocked write is neither listed nor
+executed (the sandbox's own write journal proves it), and reads still work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tests.relay.harness import audit_records, journal_entries, sandbox_command, sdk_session, text_of, write_config
+
+pytestmark = pytest.mark.anyio
+
+WRITE_ATTEMPTS = [
+    ("stripe_api_write", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}}),
+    ("stripe_api_write", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "cus_NffrFeUfNV2Hib"}}),
+    ("stripe_api_read", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}}),
+    ("stripe_api_read", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "cus_NffrFeUfNV2Hib"}}),
+    ("create_refund", {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}),
+]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_hosted_catalog_hides_write_tools_and_keeps_reads(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with anyio.fail_after(30):
+        async with sdk_session(config, sandbox_command("--catalog", "hosted")) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+    assert "stripe_api_read" in names and "get_balance_summary" in names
+    assert not names & {"stripe_api_write", "create_refund", "send_stripe_mcp_feedback"}
+
+
+async def test_legacy_catalog_lists_only_read_tools(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with anyio.fail_after(30):
+        async with sdk_session(config, sandbox_command("--catalog", "legacy")) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+    assert {"list_customers", "list_payment_intents", "retrieve_balance"} <= names
+    assert not {name for name in names if name.split("_")[0] in {"create", "update", "cancel", "finalize"}}
+
+
+@pytest.mark.parametrize(("tool", "arguments"), WRITE_ATTEMPTS, ids=[f"{t}:{a.get('stripe_api_operation_id', '')}" for t, a in WRITE_ATTEMPTS])
+async def test_blocked_write_is_refused_and_never_executed(tmp_path: Path, tool: str, arguments: dict) -> None:
+    journal = tmp_path / "journal.jsonl"
+    config = write_config(tmp_path)
+    with anyio.fail_after(30):
+        async with sdk_session(config, sandbox_command("--catalog", "hosted", "--journal", str(journal))) as session:
+            result = await session.call_tool(tool, arguments)
+    assert result.is_error is True
+    assert "mcp-guard denied" in text_of(result)
+    assert journal_entries(journal) == []
+    denial = [r for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"]
+    assert len(denial) == 1 and denial[0]["decision"] == "deny" and denial[0]["outcome"] == "denied"
+
+
+async def test_the_sandbox_would_execute_a_write_if_the_guard_let_it(tmp_path: Path) -> None:
+    """The control for the test above: the same write, allowed by a permissive profile, lands in the journal."""
+    journal = tmp_path / "journal.jsonl"
+    config = write_config(tmp_path, profile={"allowed_operations": ["read", "list", "search", "create"], "blocked_operations": []})
+    tool, arguments = WRITE_ATTEMPTS[0]
+    with anyio.fail_after(30):
+        async with sdk_session(config, sandbox_command("--catalog", "hosted", "--journal", str(journal))) as session:
+            result = await session.call_tool(tool, arguments)
+    assert result.is_error is not True
+    assert [entry["operation"] for entry in journal_entries(journal)] == ["PostRefunds"]
+
+
+async def test_allowed_read_returns_stripe_data_with_ids_and_amounts(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with anyio.fail_after(30):
+        async with sdk_session(config, sandbox_command("--catalog", "hosted")) as session:
+            result = await session.call_tool(
+                "stripe_api_read", {"stripe_api_operation_id": "GetPaymentIntents", "parameters": {"limit": 3}}
+            )
+    assert result.is_error is not True
+    payload = json.loads(text_of(result))
+    assert payload["object"] == "list" and len(payload["data"]) == 3
+    for intent in payload["data"]:
+        assert intent["id"].startswith("pi_") and isinstance(intent["amount"], int)
+        assert "_secret_" not in json.dumps(intent)

@@ -1,0 +1,1 @@
+"""Upstream MCP servers that tests run as a proxy's upstream."""
