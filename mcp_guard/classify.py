@@ -51,7 +51,9 @@ DELETE_VERBS = frozenset({
     "terminate", "del", "rm", "discard", "unsubscribe", "deauthorize", "reject",
 })
 # Stripe nouns that are also write verbs: in object position after a read verb they name the
-# object (`get_refund`, `list_transfer_reversals`), anywhere else the action (`refund_payment`).
+# object (`get_transfer`, `list_payout_items`), anywhere else the action (`transfer_funds`).
+# `refund` is not one of them: it moves money, so `get_refund` is refused as a create
+# (a refund is still readable through stripe_api_read GetRefundsRefund).
 NOUN_VERBS: dict[str, Operation] = {
     "charge": Operation.CREATE,
     "transfer": Operation.CREATE,
@@ -63,7 +65,6 @@ NOUN_VERBS: dict[str, Operation] = {
     "order": Operation.CREATE,
     "schedule": Operation.CREATE,
     "topup": Operation.CREATE,
-    "refund": Operation.CREATE,
     "dispute": Operation.UPDATE,
     "report": Operation.CREATE,
     "link": Operation.UPDATE,
@@ -160,31 +161,38 @@ def find_tool_rule(tool: str, tool_rules: Mapping[str, Any] | None) -> tuple[str
 
 
 def classify_name(tokens: list[str]) -> Classification:
-    """By the verbs in the name: any write verb wins, then opaque verbs, then read verbs."""
-    read_seen_at: int | None = None
-    for index, token in enumerate(tokens):
-        if read_seen_at is None and any(token in verbs for verbs, _ in _READ_CLASSES):
-            read_seen_at = index
+    """By the verbs in the name.
+
+    Any write verb anywhere wins (`get_and_delete_customer` is a delete); then an opaque verb
+    (`run`, `execute`, ...) makes it `other`; a read needs its verb first (`list_customers`,
+    not `customer_list_wipe`) and nothing after a conjunction but another read verb, so an unknown
+    verb can never ride along (`get_customer_and_zap` is `other`).
+    """
     for token in tokens:
         for verbs, operation in _VERB_CLASSES:
             if token in verbs:
                 return Classification(operation, f"verb {token!r}")
+    starts_with_read = _read_class(tokens[0]) is not None
     for index, token in enumerate(tokens):
-        if token in NOUN_VERBS:
-            in_verb_position = (
-                read_seen_at is None or index < read_seen_at or index == 0 or tokens[index - 1] in CONJUNCTIONS
-            )
-            if in_verb_position:
-                return Classification(NOUN_VERBS[token], f"verb {token!r}")
-    for token in tokens:
+        after_conjunction = index > 0 and tokens[index - 1] in CONJUNCTIONS
+        if token in NOUN_VERBS and (index == 0 or after_conjunction or not starts_with_read):
+            return Classification(NOUN_VERBS[token], f"verb {token!r}")
+    for index, token in enumerate(tokens):
         if token in OPAQUE_VERBS:
             return Classification(Operation.OTHER, f"opaque verb {token!r}")
-    if read_seen_at is not None:
-        token = tokens[read_seen_at]
-        for verbs, operation in _READ_CLASSES:
-            if token in verbs:
-                return Classification(operation, f"verb {token!r}")
+        if index > 0 and tokens[index - 1] in CONJUNCTIONS and _read_class(token) is None:
+            return Classification(Operation.OTHER, f"unknown verb {token!r} after {tokens[index - 1]!r}")
+    operation = _read_class(tokens[0])
+    if operation is not None:
+        return Classification(operation, f"verb {tokens[0]!r}")
     return Classification(Operation.OTHER, "unclassified")
+
+
+def _read_class(token: str) -> Operation | None:
+    for verbs, operation in _READ_CLASSES:
+        if token in verbs:
+            return operation
+    return None
 
 
 def classify_dispatcher(dispatcher: str, arguments: Mapping[str, Any] | None) -> Classification:

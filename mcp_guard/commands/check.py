@@ -57,8 +57,8 @@ def print_profile(loaded: LoadedConfig, profile: Profile) -> list[str]:
             failures.append(str(exc))
             status = "REFUSED"
         rows.append(("key", f"{key_fingerprint(key)} from {where}: {status}"))
-        if ".args[" in where:
-            rows.append(("warning", f"{where}: a key on the command line is visible to every local user (ps); use api_key"))
+        if ".args[" in where:  # `run` refuses this too: argv is readable by every local user (ps)
+            failures.append(f"{where}: an API key on the upstream's command line; pass it through profiles.{name}.api_key")
     rows.append(("upstream", describe_upstream(upstream)))
     rows.append(("allowed", ", ".join(o.value for o in profile.allowed_operations) or "nothing"))
     rows.append(("blocked", ", ".join(o.value for o in profile.blocked_operations) or "nothing"))

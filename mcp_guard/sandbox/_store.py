@@ -240,6 +240,9 @@ class SandboxStore:
             raise StripeError(f"Charge {charge['id']} has not been paid; there is nothing to "
                               "refund.", code="charge_not_refundable")
         remaining = charge["amount"] - charge["amount_refunded"]
+        if remaining <= 0:
+            raise StripeError(f"Charge {charge['id']} has already been refunded.",
+                              code="charge_already_refunded")
         amount = refund.get("amount") or remaining
         if amount > remaining:
             raise StripeError(f"Refund amount ({amount}) is greater than unrefunded amount on "

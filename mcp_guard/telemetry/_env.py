@@ -80,9 +80,7 @@ def _check_otlp(environ: Mapping[str, str], variable: str, protocol_variable: st
         protocol = environ.get(name, "").strip()
         if protocol:
             if protocol != _OTLP_PROTOCOL:
-                raise ConfigError(
-                    f"{name}={protocol} is not supported: mcp-guard[otlp] exports over {_OTLP_PROTOCOL}"
-                )
+                raise ConfigError(f"{name}={protocol} is not supported: mcp-guard[otlp] exports over {_OTLP_PROTOCOL}")
             break
     try:
         importlib.import_module(f"opentelemetry.exporter.otlp.proto.http.{module}")

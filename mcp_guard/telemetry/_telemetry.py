@@ -63,7 +63,7 @@ class Telemetry:
     as the global providers.
     """
 
-    __slots__ = ("enabled", "_tracer", "_instruments", "_providers", "_shutdown_lock", "_is_shut_down")
+    __slots__ = ("_instruments", "_is_shut_down", "_providers", "_shutdown_lock", "_tracer", "enabled")
 
     def __init__(
         self,
@@ -109,7 +109,11 @@ class Telemetry:
             self._is_shut_down = True
         # A daemon thread bounds the wait: an OTLP exporter may retry against a dead collector.
         worker = threading.Thread(target=self._shut_down_providers, name="mcp-guard-otel-shutdown", daemon=True)
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError:  # Python 3.12+ refuses new threads in atexit: the exporters' own timeouts bound it
+            self._shut_down_providers()
+            return
         worker.join(_SHUTDOWN_TIMEOUT_S)
         if worker.is_alive():
             _log.warning("OpenTelemetry exporters did not flush within %.0f s", _SHUTDOWN_TIMEOUT_S)
@@ -120,15 +124,16 @@ class Telemetry:
             try:
                 if isinstance(provider, trace.TracerProvider) and hasattr(provider, "force_flush"):
                     provider.force_flush(timeout_ms)
-                shutdown = getattr(provider, "shutdown", None)
-                if shutdown is not None:
-                    shutdown()
+                if isinstance(provider, metrics.MeterProvider) and hasattr(provider, "shutdown"):
+                    provider.shutdown(timeout_millis=timeout_ms)
+                elif hasattr(provider, "shutdown"):
+                    provider.shutdown()
             except Exception:  # telemetry must never take the proxy down with it
                 _log.warning("OpenTelemetry provider shutdown failed", exc_info=True)
 
 
 class _Instruments:
-    __slots__ = ("duration", "calls", "denials", "redactions")
+    __slots__ = ("calls", "denials", "duration", "redactions")
 
     def __init__(self, meter: metrics.Meter) -> None:
         self.duration = meter.create_histogram(
@@ -147,7 +152,7 @@ class _Instruments:
 
 
 class _RecordingSpan(RequestSpan):
-    __slots__ = ("_telemetry", "_span", "_method", "_tool", "_started_ns", "_finished")
+    __slots__ = ("_finished", "_method", "_span", "_started_ns", "_telemetry", "_tool")
 
     def __init__(
         self,

@@ -193,3 +193,19 @@ def journal_entries(path: Path) -> list[dict[str, Any]]:
 
 def audit_records(directory: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for file in sorted(directory.glob("*.jsonl")) for line in file.read_text().splitlines() if line]
+
+PROBE_SERVER = Path(__file__).resolve().parent.parent / "upstreams" / "probe_server.py"
+
+
+def probe_command(*args: str) -> list[str]:
+    return [sys.executable, str(PROBE_SERVER), *args]
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes: it only waits for its parent to reap it.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"

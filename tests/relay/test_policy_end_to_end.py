@@ -13,13 +13,29 @@ from tests.relay.harness import audit_records, journal_entries, sandbox_command,
 
 pytestmark = pytest.mark.anyio
 
+# Ids are filled in from the sandbox's own data, so each write would really succeed if let through.
 WRITE_ATTEMPTS = [
-    ("stripe_api_write", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}}),
-    ("stripe_api_write", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "cus_NffrFeUfNV2Hib"}}),
-    ("stripe_api_read", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}}),
-    ("stripe_api_read", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "cus_NffrFeUfNV2Hib"}}),
-    ("create_refund", {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa"}),
+    ("stripe_api_write", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "{pi}"}}),
+    ("stripe_api_write", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "{cus}"}}),
+    ("stripe_api_read", {"stripe_api_operation_id": "PostRefunds", "parameters": {"payment_intent": "{pi}"}}),
+    ("stripe_api_read", {"stripe_api_operation_id": "DeleteCustomersCustomer", "parameters": {"customer": "{cus}"}}),
+    ("create_refund", {"payment_intent": "{pi}"}),
 ]
+
+
+async def real_ids(session) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A succeeded payment intent and a customer, read through the guard."""
+    intents = await session.call_tool("stripe_api_read", {"stripe_api_operation_id": "GetPaymentIntents", "parameters": {"limit": 20}})
+    succeeded = next(pi for pi in json.loads(text_of(intents))["data"] if pi["status"] == "succeeded")
+    customers = await session.call_tool("stripe_api_read", {"stripe_api_operation_id": "GetCustomers", "parameters": {"limit": 1}})
+    return {"pi": succeeded["id"], "cus": json.loads(text_of(customers))["data"][0]["id"]}
+
+
+def with_ids(arguments: dict, ids: dict[str, str]) -> dict:
+    text = json.dumps(arguments)
+    for name, value in ids.items():
+        text = text.replace("{" + name + "}", value)
+    return json.loads(text)
 
 
 @pytest.fixture
@@ -51,12 +67,13 @@ async def test_blocked_write_is_refused_and_never_executed(tmp_path: Path, tool:
     config = write_config(tmp_path)
     with anyio.fail_after(30):
         async with sdk_session(config, sandbox_command("--catalog", "hosted", "--journal", str(journal))) as session:
-            result = await session.call_tool(tool, arguments)
+            result = await session.call_tool(tool, with_ids(arguments, await real_ids(session)))
     assert result.is_error is True
     assert "mcp-guard denied" in text_of(result)
     assert journal_entries(journal) == []
-    denial = [r for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"]
-    assert len(denial) == 1 and denial[0]["decision"] == "deny" and denial[0]["outcome"] == "denied"
+    calls = [r for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"]
+    assert [r["decision"] for r in calls] == ["allow", "allow", "deny"]
+    assert calls[-1]["outcome"] == "denied" and calls[-1]["tool"] == tool
 
 
 async def test_the_sandbox_would_execute_a_write_if_the_guard_let_it(tmp_path: Path) -> None:
@@ -66,8 +83,8 @@ async def test_the_sandbox_would_execute_a_write_if_the_guard_let_it(tmp_path: P
     tool, arguments = WRITE_ATTEMPTS[0]
     with anyio.fail_after(30):
         async with sdk_session(config, sandbox_command("--catalog", "hosted", "--journal", str(journal))) as session:
-            result = await session.call_tool(tool, arguments)
-    assert result.is_error is not True
+            result = await session.call_tool(tool, with_ids(arguments, await real_ids(session)))
+    assert result.is_error is not True, text_of(result)
     assert [entry["operation"] for entry in journal_entries(journal)] == ["PostRefunds"]
 
 

@@ -15,8 +15,9 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def anyio_backend() -> str:
+    # Module scope lets read-only tests share one sandbox process (see `shared_session`).
     return "asyncio"
 
 
@@ -27,6 +28,17 @@ async def sandbox_session(*args: str) -> AsyncIterator[ClientSession]:
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         yield session
+
+
+def shared_session_fixture(*args: str) -> Any:
+    """A module-scoped session for tests that only READ: one process start per module."""
+
+    @pytest.fixture(scope="module")
+    async def session() -> AsyncIterator[ClientSession]:
+        async with sandbox_session(*args) as s:
+            yield s
+
+    return session
 
 
 def result_json(result: types.CallToolResult) -> Any:

@@ -100,7 +100,11 @@ def test_otlp_over_grpc_is_a_config_error():
 
 
 def test_console_exporters_write_to_stderr_with_the_service_name(capsys):
-    environ = {"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console", "OTEL_SERVICE_NAME": "billing-guard"}
+    environ = {
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "console",
+        "OTEL_SERVICE_NAME": "billing-guard",
+    }
     telemetry = telemetry_from_env(environ, service_version="9.9.9")
 
     forwarded = cycle(telemetry, {"traceparent": TRACEPARENT})

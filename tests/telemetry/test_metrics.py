@@ -12,7 +12,10 @@ def test_duration_histogram_records_seconds_by_method_tool_and_error(recorded):
     request(recorded.telemetry).finish(outcome="upstream_error", error_type="-32603")
     request(recorded.telemetry, "tools/list", None).finish(outcome="allowed")
 
-    points = {tuple(sorted(attributes.items())): point for attributes, point in recorded.points("mcp.server.operation.duration")}
+    points = {
+        tuple(sorted(attributes.items())): point
+        for attributes, point in recorded.points("mcp.server.operation.duration")
+    }
     assert set(points) == {
         (("gen_ai.tool.name", "list_customers"), ("mcp.method.name", "tools/call")),
         (("error.type", "-32603"), ("gen_ai.tool.name", "list_customers"), ("mcp.method.name", "tools/call")),

@@ -69,3 +69,19 @@ def test_shutdown_gives_up_after_its_time_limit(monkeypatch):
         provider.release.set()
 
     assert 0.2 <= elapsed < 5
+
+
+def test_shutdown_where_no_thread_may_start_still_flushes(monkeypatch):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=60_000))
+    telemetry = Telemetry(tracer_provider=provider)
+    finish_one(telemetry)
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)  # what Python 3.12+ does inside atexit
+    telemetry.shutdown()
+
+    assert len(exporter.get_finished_spans()) == 1
