@@ -183,9 +183,16 @@ def classify_name(tokens: list[str]) -> Classification:
         if index > 0 and tokens[index - 1] in CONJUNCTIONS and _read_class(token) is None:
             return Classification(Operation.OTHER, f"unknown verb {token!r} after {tokens[index - 1]!r}")
     operation = _read_class(tokens[0])
-    if operation is not None:
-        return Classification(operation, f"verb {tokens[0]!r}")
-    return Classification(Operation.OTHER, "unclassified")
+    if operation is None:
+        return Classification(Operation.OTHER, "unclassified")
+    # A write verb glued into other words (`detailsACCEPTcustomer`, `list_deleted`) still counts,
+    # across the split points too; short verbs (pay, set, add) are skipped: they start common nouns.
+    rest = "".join(tokens[1:])
+    for verbs, write in _VERB_CLASSES:
+        glued = next((verb for verb in sorted(verbs) if len(verb) >= 4 and verb in rest), None)
+        if glued is not None:
+            return Classification(write, f"verb {glued!r} inside the name")
+    return Classification(operation, f"verb {tokens[0]!r}")
 
 
 def _read_class(token: str) -> Operation | None:

@@ -59,6 +59,9 @@ def _operation_id(call: ToolCall) -> str:
 
 
 def _dispatch(call: ToolCall) -> dict[str, Any]:
+    if call.arguments.get("livemode") is True:
+        raise StripeError("This sandbox holds test-mode data only; livemode must be false.",
+                          code="livemode_mismatch", param="livemode")
     context = call.arguments.get("stripe_context")
     if isinstance(context, str) and context:
         call.stripe_account = context

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -77,13 +78,15 @@ class RawClient:
 
     @classmethod
     async def start(cls, config: Path, upstream: list[str] | None = None, *, profile: str = "test",
-                    env: dict[str, str] | None = None) -> RawClient:
+                    env: dict[str, str] | None = None, file_size_limit: int | None = None) -> RawClient:
+        """`file_size_limit` caps the files mcp-guard may grow (RLIMIT_FSIZE): a disk that fills up."""
         args = [MCP_GUARD, "run", "--profile", profile, "--config", str(config)]
         if upstream:
             args += ["--", *upstream]
         process = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env={**os.environ, **(env or {})}, limit=1 << 24,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))) if file_size_limit else None,
         )
         return cls(process)
 

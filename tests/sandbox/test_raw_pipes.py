@@ -62,7 +62,8 @@ async def test_coverage_server_answers_initialize_and_pages_tools_over_a_pipe() 
                              "params": {"name": "die"}})
             assert await process.wait() == 7
             assert process.stderr is not None
-            stderr = (await process.stderr.receive()).decode()
+            stderr = (await BufferedByteReceiveStream(process.stderr).receive_until(
+                b"exit code 7", 1 << 16)).decode()
     result = init["result"]
     assert result["serverInfo"] == {"name": "coverage", "version": "1.0", "x-vendor": "kept"}
     assert result["x-extra"] == {"a": 1}
@@ -75,7 +76,7 @@ async def test_coverage_server_answers_initialize_and_pages_tools_over_a_pipe() 
     assert sampling["method"] == "sampling/createMessage"
     assert sampled == {"jsonrpc": "2.0", "id": 6,
                        "result": {"content": [{"type": "text", "text": "hello"}]}}
-    assert "exit code 7" in stderr
+    assert "dying on request" in stderr
 
 
 async def test_sandbox_stdout_carries_only_json_rpc_and_it_exits_when_stdin_closes() -> None:
