@@ -100,7 +100,7 @@ def unknown_verb_names(draw: st.DrawFn) -> str:
     return draw(spell(words, glue=False))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(name=unknown_verb_names())
 def test_an_unknown_verb_is_never_allowed(name: str) -> None:
     for profile in PROFILES:
@@ -119,7 +119,7 @@ def operation_ids(draw: st.DrawFn) -> str:
     return method + "".join(words) + draw(st.sampled_from(["", " ", ";", "\n", "/..", "ﬀ"]))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(op_id=operation_ids(), dispatcher=st.sampled_from(["stripe_api_read", "stripe_api_write", "Stripe_Api_Read", "stripeApiWrite"]))
 def test_read_only_profiles_only_ever_run_get_operation_ids(op_id: str, dispatcher: str) -> None:
     for profile in PROFILES:
@@ -130,7 +130,7 @@ def test_read_only_profiles_only_ever_run_get_operation_ids(op_id: str, dispatch
             assert decision.operation not in WRITE_OPERATIONS
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(name=st.text(max_size=30), arguments=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3))
 def test_whatever_is_allowed_is_a_read(name: str, arguments: dict) -> None:
     for profile in PROFILES:
