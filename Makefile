@@ -21,8 +21,14 @@ test: $(STAMP)
 	$(BIN)/mcp-guard test policies
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) benchmarks/.venv-peers/.installed
 	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# FastMCP, the peer the benchmark compares against, lives in its own venv: it is not a dependency.
+benchmarks/.venv-peers/.installed:
+	$(PYTHON) -m venv benchmarks/.venv-peers
+	benchmarks/.venv-peers/bin/pip install --quiet 'fastmcp==4.1.0'
+	touch $@

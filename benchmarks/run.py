@@ -4,9 +4,10 @@ Run with `make bench` (or `.venv/bin/python benchmarks/run.py`). Everything is m
 run on this machine, and reported as the added latency and ratios against the direct connection:
 the machines are noisy, so absolute numbers mean little across runs.
 
-Scenarios: sequential calls (latency p50/p99) and 8 concurrent callers (throughput), for a small
-result (a balance, ~0.4 KB) and a 4 KB customer list. mcp-guard runs with its shipped test profile
-semantics: policy, redaction and audit all on.
+Contenders on the same upstream: a direct connection, mcp-guard (policy, redaction and audit all
+on), and FastMCP's bare proxy (`create_proxy`, when benchmarks/.venv-peers exists). Scenarios:
+sequential calls (latency p50/p99) and 8 concurrent callers (throughput), for a small result (a
+balance, ~0.4 KB), a 4 KB customer list and a 1 MB customer list.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ async def measure(connection: Connection, tool: str, calls: int, callers: int) -
             await connection.call("tools/call", {"name": tool, "arguments": {}})
             latencies.append(time.perf_counter() - start)
 
-    for _ in range(50):  # warm up: imports, caches, the first audit file
+    for _ in range(min(50, calls)):  # warm up: imports, caches, the first audit file
         await connection.call("tools/call", {"name": tool, "arguments": {}})
     start = time.perf_counter()
     await asyncio.gather(*(caller(calls // callers) for _ in range(callers)))
@@ -120,48 +121,73 @@ def guard_config(directory: Path) -> Path:
     return path
 
 
-async def scenario(tool: str, result_bytes: int, calls: int, callers: int, directory: Path) -> tuple[Sample, Sample]:
+PEERS_PYTHON = HERE / ".venv-peers" / "bin" / "python"
+
+
+def contenders(directory: Path, upstream: list[str]) -> dict[str, list[str]]:
+    """Each way of reaching the same upstream: directly, through mcp-guard, through FastMCP's proxy."""
+    found = {
+        "direct": upstream,
+        "mcp-guard": [MCP_GUARD, "run", "--profile", "bench", "--config", str(guard_config(directory)), "--", *upstream],
+    }
+    if PEERS_PYTHON.exists():
+        found["fastmcp proxy"] = [str(PEERS_PYTHON), str(HERE / "fastmcp_proxy.py"), *upstream]
+    return found
+
+
+async def scenario(tool: str, result_bytes: int, calls: int, callers: int, directory: Path) -> dict[str, Sample]:
     upstream = [*UPSTREAM, "--result-bytes", str(result_bytes)]
     env = {**os.environ, "MCP_GUARD_LOG_LEVEL": "WARNING", "MCP_GUARD_PSEUDONYM_KEY_FILE": str(directory / "key")}
-    guarded = [MCP_GUARD, "run", "--profile", "bench", "--config", str(guard_config(directory)), "--", *upstream]
-    results = []
-    for argv in (upstream, guarded):
+    samples = {}
+    for name, argv in contenders(directory, upstream).items():
         connection = await Connection.start(argv, env)
         try:
-            results.append(await measure(connection, tool, calls, callers))
+            samples[name] = await measure(connection, tool, calls, callers)
         finally:
             await connection.close()
-    return results[0], results[1]
+    return samples
 
 
-def report(rows: list[tuple[str, Sample, Sample]]) -> str:
+def report(rows: list[tuple[str, dict[str, Sample]]]) -> str:
     lines = [
-        "| scenario | direct p50 | guard p50 | added p50 | added p99 | throughput ratio (guard/direct) |",
-        "|---|---|---|---|---|---|",
+        "| scenario | through | p50 | added p50 | added p99 | throughput | vs direct |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, direct, guard in rows:
-        lines.append(
-            f"| {name} | {direct.p(0.5) * 1e3:.3f} ms | {guard.p(0.5) * 1e3:.3f} ms | "
-            f"+{(guard.p(0.5) - direct.p(0.5)) * 1e3:.3f} ms | +{(guard.p(0.99) - direct.p(0.99)) * 1e3:.3f} ms | "
-            f"{guard.throughput / direct.throughput:.2f} ({guard.throughput:.0f}/s vs {direct.throughput:.0f}/s) |"
-        )
+    for name, samples in rows:
+        direct = samples["direct"]
+        for peer, sample in samples.items():
+            added = "" if peer == "direct" else f"+{(sample.p(0.5) - direct.p(0.5)) * 1e3:.3f} ms"
+            added99 = "" if peer == "direct" else f"+{(sample.p(0.99) - direct.p(0.99)) * 1e3:.3f} ms"
+            lines.append(
+                f"| {name} | {peer} | {sample.p(0.5) * 1e3:.3f} ms | {added} | {added99} | "
+                f"{sample.throughput:.0f}/s | {sample.throughput / direct.throughput:.2f} |"
+            )
     return "\n".join(lines)
+
+
+SCENARIOS = (  # label, tool, result size, calls
+    ("small (0.4 KB)", "get_balance_summary", 4096, 1.0),
+    ("4 KB list", "list_customers", 4096, 1.0),
+    ("1 MB list", "list_customers", 1 << 20, 0.05),
+)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=2000, help="calls per scenario (default 2000)")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per small scenario (1 MB scenarios make 5%% of these)")
     args = parser.parse_args()
+    if not PEERS_PYTHON.exists():
+        print("note: benchmarks/.venv-peers is missing (make bench creates it): FastMCP is left out", file=sys.stderr)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, tool, size in (("small (0.4 KB)", "get_balance_summary", 4096), ("4 KB list", "list_customers", 4096)):
+        for label, tool, size, share in SCENARIOS:
             for callers in (1, 8):
-                directory = Path(tmp) / f"{tool}-{callers}"
+                directory = Path(tmp) / f"{label}-{callers}".replace(" ", "_")
                 directory.mkdir()
-                direct, guard = await scenario(tool, size, args.calls, callers, directory)
+                calls = max(callers * 5, int(args.calls * share) // callers * callers)
                 name = f"{label}, {'sequential' if callers == 1 else f'{callers} concurrent'}"
-                rows.append((name, direct, guard))
-                print(f"measured: {name}", file=sys.stderr)
+                rows.append((name, await scenario(tool, size, calls, callers, directory)))
+                print(f"measured: {name} ({calls} calls each)", file=sys.stderr)
     print(report(rows))
 
 

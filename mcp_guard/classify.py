@@ -22,11 +22,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mcp_guard.operations import Operation
 
-READ_VERBS = frozenset({"get", "retrieve", "fetch", "read", "show", "describe", "details", "info", "summary", "view", "lookup", "inspect", "check"})
+READ_VERBS = frozenset({
+    "get", "retrieve", "fetch", "read", "show", "describe", "details", "info", "summary", "view",
+    "lookup", "inspect", "check",
+})
 LIST_VERBS = frozenset({"list", "enumerate"})
 SEARCH_VERBS = frozenset({"search", "query", "find"})
 
@@ -39,9 +43,9 @@ CREATE_VERBS = frozenset({
 UPDATE_VERBS = frozenset({
     "update", "edit", "modify", "set", "patch", "change", "finalize", "pay", "void", "mark",
     "attach", "detach", "capture", "confirm", "submit", "approve", "close", "reopen", "resume",
-    "pause", "apply", "accept", "decline", "verify", "unlink", "enable",
-    "disable", "activate", "deactivate", "toggle", "rename", "replace", "upsert", "save", "write",
-    "migrate", "reset", "rotate", "retry", "restore", "sync", "adjust", "increment", "decrement",
+    "pause", "apply", "accept", "decline", "verify", "unlink", "enable", "disable", "activate",
+    "deactivate", "toggle", "rename", "replace", "upsert", "save", "write", "migrate", "reset",
+    "rotate", "retry", "restore", "sync", "adjust", "increment", "decrement",
     "extend", "renew", "upgrade", "downgrade", "expire", "settle", "reverse", "respond", "escalate",
     "assign", "move", "merge", "split", "release", "hold", "lock", "unlock", "freeze", "unfreeze",
     "archive", "unarchive", "publish", "unpublish", "authorize", "advance", "reconcile",
@@ -70,7 +74,10 @@ NOUN_VERBS: dict[str, Operation] = {
     "link": Operation.UPDATE,
 }
 # Verbs that say "does something arbitrary": no read can be read into them.
-OPAQUE_VERBS = frozenset({"run", "execute", "exec", "eval", "invoke", "call", "trigger", "perform", "do", "manage", "process", "handle", "start", "stop", "launch", "deploy", "act"})
+OPAQUE_VERBS = frozenset({
+    "run", "execute", "exec", "eval", "invoke", "call", "trigger", "perform", "do", "manage",
+    "process", "handle", "start", "stop", "launch", "deploy", "act",
+})
 CONJUNCTIONS = frozenset({"and", "then", "or", "plus", "also", "with", "after", "before"})
 
 _VERB_CLASSES: tuple[tuple[frozenset[str], Operation], ...] = (
@@ -78,6 +85,7 @@ _VERB_CLASSES: tuple[tuple[frozenset[str], Operation], ...] = (
     (UPDATE_VERBS, Operation.UPDATE),
     (CREATE_VERBS, Operation.CREATE),
 )
+_GLUED_VERBS = tuple((tuple(sorted(v for v in verbs if len(v) >= 4)), op) for verbs, op in _VERB_CLASSES)
 _READ_CLASSES: tuple[tuple[frozenset[str], Operation], ...] = (
     (LIST_VERBS, Operation.LIST),
     (SEARCH_VERBS, Operation.SEARCH),
@@ -126,6 +134,7 @@ def normalize_name(name: str) -> list[str]:
     return [token for token in _NAME_SPLIT.split(spaced.casefold()) if token]
 
 
+@lru_cache(maxsize=4096)  # tool names repeat; the cache is bounded against hostile variety
 def name_key(name: str) -> str:
     return "_".join(normalize_name(name))
 
@@ -144,6 +153,11 @@ def classify(tool: str, arguments: Mapping[str, Any] | None, tool_rules: Mapping
         return Classification(Operation(rule.operation), f"policy tools.{rule_name}")
     if key in BUILTIN_TOOLS:
         return Classification(BUILTIN_TOOLS[key], f"built-in entry {key}")
+    return _classify_key(key)
+
+
+@lru_cache(maxsize=4096)
+def _classify_key(key: str) -> Classification:
     return classify_name(key.split("_"))
 
 
@@ -188,8 +202,8 @@ def classify_name(tokens: list[str]) -> Classification:
     # A write verb glued into other words (`detailsACCEPTcustomer`, `list_deleted`) still counts,
     # across the split points too; short verbs (pay, set, add) are skipped: they start common nouns.
     rest = "".join(tokens[1:])
-    for verbs, write in _VERB_CLASSES:
-        glued = next((verb for verb in sorted(verbs) if len(verb) >= 4 and verb in rest), None)
+    for verbs, write in _GLUED_VERBS:
+        glued = next((verb for verb in verbs if verb in rest), None)
         if glued is not None:
             return Classification(write, f"verb {glued!r} inside the name")
     return Classification(operation, f"verb {tokens[0]!r}")
@@ -214,6 +228,7 @@ def classify_dispatcher(dispatcher: str, arguments: Mapping[str, Any] | None) ->
     return Classification(operation, f"operation id {op_id}", operation_id=op_id, dispatcher_mismatch=mismatch)
 
 
+@lru_cache(maxsize=4096)
 def classify_operation_id(op_id: str) -> Operation | None:
     """Stripe OpenAPI operation id -> class, or None when it is not shaped like one.
 

@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from mcp_guard.audit.settings import AuditSettings
+from mcp_guard.classify import DISPATCHERS, name_key
 from mcp_guard.errors import ConfigError
 from mcp_guard.operations import Operation
 from mcp_guard.redaction.settings import RedactionSettings
@@ -63,10 +64,6 @@ DEFAULT_ALLOWED_METHODS: tuple[str, ...] = (
     "completion/complete",
     "logging/setLevel",
 )
-
-# The generic dispatchers of Stripe's hosted server: classified by `stripe_api_operation_id`,
-# never by a policy `operation:` entry (that would let a config label every write a read).
-DISPATCHER_TOOLS = frozenset({"stripe_api_read", "stripe_api_write"})
 
 ENV_CONFIG_VAR = "MCP_GUARD_CONFIG"
 
@@ -125,13 +122,6 @@ class ArgumentRules(_Strict):
     connected_accounts: list[str] | None = None  # None: the platform account only
 
 
-def tool_key(name: str) -> str:
-    """The spelling-insensitive key of an ASCII tool name (see classify.normalize_name)."""
-    from mcp_guard.classify import normalize_name  # classify imports nothing from here at import time
-
-    return "_".join(normalize_name(name))
-
-
 class Profile(_Strict):
     mode: Mode
     api_key: SecretStr | None = None
@@ -164,13 +154,15 @@ class Profile(_Strict):
     def _coherent_tools(self) -> Profile:
         seen: dict[str, str] = {}
         for name, rule in self.tools.items():
-            if not name.isascii() or not tool_key(name):
+            key = name_key(name) if name.isascii() else ""
+            if not key:
                 raise ValueError(f"tools.{name}: tool names are plain ASCII names")
-            key = tool_key(name)
             if key in seen:
                 raise ValueError(f"tools.{name}: same tool as tools.{seen[key]} (names match whatever their case or separators)")
             seen[key] = name
-            if key in DISPATCHER_TOOLS and (rule.operation is not None or rule.decision == "allow"):
+            # The dispatchers are classified by stripe_api_operation_id, never by a policy
+            # `operation:` (that would let a config label every write a read).
+            if key in DISPATCHERS and (rule.operation is not None or rule.decision == "allow"):
                 raise ValueError(
                     f"tools.{name}: {key} is classified by its stripe_api_operation_id; only 'decision: deny' is accepted here"
                 )

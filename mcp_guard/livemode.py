@@ -7,6 +7,7 @@ the key or the upstream is not what the profile says, and the result must not pa
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from mcp_guard.config import Mode
@@ -15,8 +16,20 @@ MAX_DEPTH = 64  # nesting, counting JSON parsed out of strings; deeper values ar
 MAX_JSON_TEXT = 16 * 1024 * 1024
 
 
-def _escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+# Where a node sits: (parent's path, key), built only when a mismatch has to be reported.
+_Path = tuple[Any, str | int] | None
+
+
+def _pointer(path: _Path) -> str:
+    tokens: list[str] = []
+    while path is not None:
+        path, token = path
+        if token is not _SAME_PLACE:
+            tokens.append(str(token).replace("~", "~0").replace("/", "~1"))
+    return "".join("/" + token for token in reversed(tokens))
+
+
+_SAME_PLACE = object()  # JSON parsed out of a string continues at the string's own pointer
 
 
 def find_livemode_mismatch(value: Any, mode: Mode) -> str | None:
@@ -27,31 +40,44 @@ def find_livemode_mismatch(value: Any, mode: Mode) -> str | None:
     than MAX_DEPTH are reported as a mismatch (fail closed) with the pointer where the search stopped.
     """
     expected = mode is Mode.LIVE
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    contradiction = _LIVE_TRUE if mode is Mode.TEST else _LIVE_FALSE
+    stack: list[tuple[Any, _Path, int]] = [(value, None, 0)]
     while stack:
-        node, pointer, depth = stack.pop()
+        node, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return pointer
+            return _pointer(path)
         if isinstance(node, dict):
             flag = node.get("livemode")
             if isinstance(flag, bool) and flag is not expected:
-                return pointer
-            children = [(v, f"{pointer}/{_escape(k)}") for k, v in node.items()]
+                return _pointer(path)
+            children: list[tuple[Any, _Path]] = [(v, (path, k)) for k, v in node.items() if isinstance(v, (dict, list, str))]
         elif isinstance(node, list):
-            children = [(v, f"{pointer}/{i}") for i, v in enumerate(node)]
+            children = [(v, (path, i)) for i, v in enumerate(node) if isinstance(v, (dict, list, str))]
         elif isinstance(node, str):
-            parsed = _parse_json_text(node)
-            children = [] if parsed is None else [(parsed, pointer)]
+            parsed = _parse_json_text(node, contradiction)
+            children = [] if parsed is None else [(parsed, (path, _SAME_PLACE))]
         else:
             continue
         # Reverse so the first child is examined first: "first" follows document order.
-        stack.extend((child, child_pointer, depth + 1) for child, child_pointer in reversed(children))
+        stack.extend((child, child_path, depth + 1) for child, child_path in reversed(children))
     return None
 
 
-def _parse_json_text(text: str) -> Any:
+# A contradicting flag written as JSON text, at any level of string escaping (JSON inside JSON).
+_LIVE_TRUE = re.compile(r'livemode\\*"\s*:\s*true')
+_LIVE_FALSE = re.compile(r'livemode\\*"\s*:\s*false')
+
+
+def _parse_json_text(text: str, contradiction: re.Pattern[str]) -> Any:
+    """The JSON in `text` when it could hold a contradicting livemode flag; None when it cannot.
+
+    Parsing is the precise check; the regex only skips texts that cannot contain the flag. A
+    \\u escape could spell the key or the value in a way the regex misses, so it forces a parse.
+    """
     stripped = text.strip()
-    if not stripped or stripped[0] not in "{[" or len(stripped) > MAX_JSON_TEXT or ("livemode" not in stripped and "\\u" not in stripped):
+    if not stripped or stripped[0] not in "{[" or len(stripped) > MAX_JSON_TEXT:
+        return None
+    if "\\u" not in stripped and not contradiction.search(stripped):
         return None
     try:
         return json.loads(stripped)

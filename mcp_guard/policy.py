@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mcp_guard.classify import (
@@ -211,17 +212,24 @@ def expand_matches(pattern: str, path: str, *, prefix_match: bool) -> bool:
     Deny patterns match a path they are a prefix of (`customer` denies
     `customer.default_source`); allow patterns must cover the whole path.
     """
-    want = pattern.strip().casefold().split(".")
-    have = path.strip().casefold().split(".")
-    candidates = [have]
-    if len(have) > 1 and have[0] == "data":
-        candidates.append(have[1:])
-    for segments in candidates:
+    want = _segments(pattern)
+    for segments in _path_candidates(path):
         if len(segments) < len(want) or (not prefix_match and len(segments) != len(want)):
             continue
         if all(w == "*" or w == s for w, s in zip(want, segments)):
             return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def _segments(text: str) -> tuple[str, ...]:
+    return tuple(text.strip().casefold().split("."))
+
+
+@lru_cache(maxsize=1024)
+def _path_candidates(path: str) -> tuple[tuple[str, ...], ...]:
+    have = _segments(path)
+    return (have, have[1:]) if len(have) > 1 and have[0] == "data" else (have,)
 
 
 def _check_account(rules: ArgumentRules, key: Any, value: Any, prefix: str) -> tuple[str, str] | None:

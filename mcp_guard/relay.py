@@ -68,8 +68,8 @@ class Relay:
         self._max_message_bytes = max_message_bytes
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
-        self._upstream_id_of: dict[tuple[type, Any], int] = {}  # client id -> our id, for cancellation
-        self._server_requests: set[tuple[type, Any]] = set()  # upstream requests awaiting the client
+        self._upstream_id_of: dict[tuple[type, Any] | None, int] = {}  # client id -> our id, for cancellation
+        self._server_requests: set[tuple[type, Any] | None] = set()  # upstream requests awaiting the client
         self._exit = ExitCode.OK
         self._tg: TaskGroup | None = None
 
@@ -91,16 +91,26 @@ class Relay:
                 if isinstance(inbound, (FramingProblem, Oversized)):
                     await self._client.send_line(self._guard.reject_unparsed(inbound, self._max_message_bytes))
                     continue
-                kind = kind_of(inbound)
-                if kind is Kind.REQUEST:
-                    await self._admit(inbound)
-                elif kind is Kind.NOTIFICATION:
-                    await self._forward_client_notification(inbound)
-                else:
-                    await self._forward_client_response(inbound)
+                try:
+                    await self._from_client(inbound)
+                except (ChannelClosed, anyio.get_cancelled_exc_class()):
+                    raise
+                except Exception:  # a bug must cost one message, never the guard or its policy
+                    logger.exception("internal error on a client message; nothing of it was forwarded")
+                    if kind_of(inbound) is Kind.REQUEST:
+                        await self._client.send(jsonrpc.error_response(inbound["id"], jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the request was not forwarded"))
         except ChannelClosed:
             self._abandon_all(CANCELLED, "the client closed the connection")
         self._stop()
+
+    async def _from_client(self, message: Message) -> None:
+        kind = kind_of(message)
+        if kind is Kind.REQUEST:
+            await self._admit(message)
+        elif kind is Kind.NOTIFICATION:
+            await self._forward_client_notification(message)
+        else:
+            await self._forward_client_response(message)
 
     async def _admit(self, message: Message) -> None:
         admission = self._guard.admit(message)
@@ -121,7 +131,8 @@ class Relay:
     async def _forward_client_notification(self, message: Message) -> None:
         if message["method"] == "notifications/cancelled":
             params = message.get("params") or {}
-            upstream_id = self._upstream_id_of.get(_typed(params.get("requestId")))
+            key = _typed(params.get("requestId")) if isinstance(params, dict) else None
+            upstream_id = self._upstream_id_of.get(key) if key is not None else None
             pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
             if pending is None:
                 return  # nothing of ours to cancel; never forward a cancellation we cannot map
@@ -132,7 +143,7 @@ class Relay:
 
     async def _forward_client_response(self, message: Message) -> None:
         key = _typed(message.get("id"))
-        if key not in self._server_requests:
+        if key is None or key not in self._server_requests:
             logger.warning("dropped a client response to unknown upstream request id %r", message.get("id"))
             return
         self._server_requests.discard(key)
@@ -153,20 +164,28 @@ class Relay:
                 if isinstance(inbound, (FramingProblem, Oversized)):
                     logger.warning("dropped an unreadable upstream message: %s", _describe(inbound))
                     continue
-                kind = kind_of(inbound)
-                if kind is Kind.RESPONSE:
-                    await self._deliver_response(inbound)
-                    continue
-                visible = self._guard.from_upstream(inbound)
-                if visible is None:
-                    if kind is Kind.REQUEST:
-                        await self._send_upstream(jsonrpc.error_response(inbound["id"], jsonrpc.REFUSED, "mcp-guard could not redact this request"))
-                    continue
-                if kind is Kind.REQUEST:
-                    self._server_requests.add(_typed(inbound["id"]))
-                await self._client.send(visible)
+                try:
+                    await self._from_upstream(inbound)
+                except (ChannelClosed, anyio.get_cancelled_exc_class()):
+                    raise
+                except Exception:
+                    logger.exception("internal error on an upstream message; nothing of it reached the client")
         except ChannelClosed as closed:
             await self._upstream_died(str(closed))
+
+    async def _from_upstream(self, message: Message) -> None:
+        kind = kind_of(message)
+        if kind is Kind.RESPONSE:
+            await self._deliver_response(message)
+            return
+        visible = self._guard.from_upstream(message)
+        if visible is None:
+            if kind is Kind.REQUEST:
+                await self._send_upstream(jsonrpc.error_response(message["id"], jsonrpc.REFUSED, "mcp-guard could not redact this request"))
+            return
+        if kind is Kind.REQUEST:
+            self._server_requests.add(_typed(message["id"]))
+        await self._client.send(visible)
 
     async def _deliver_response(self, message: Message) -> None:
         upstream_id = jsonrpc.id_key(message.get("id"))
@@ -175,7 +194,11 @@ class Relay:
             logger.warning("dropped an upstream response to unknown or expired request id %r", message.get("id"))
             return
         self._settle(upstream_id, pending)
-        line = self._guard.respond(pending.call, message)
+        try:
+            line = self._guard.respond(pending.call, message)
+        except Exception:  # withhold rather than pass unguarded, and still answer the client
+            logger.exception("internal error on the answer to %s; it was withheld", pending.call.method)
+            line = self._guard.refuse(pending.call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
         if pending.call.method == "initialize":
             version = (message.get("result") or {}).get("protocolVersion")
             if isinstance(version, str):
@@ -247,9 +270,12 @@ class Relay:
             self._tg.cancel_scope.cancel()
 
 
-def _typed(request_id: Any) -> tuple[type, Any]:
-    """Client ids keep their JSON type: 7 and "7" are different requests from a client."""
-    return (type(request_id), request_id)
+def _typed(request_id: Any) -> tuple[type, Any] | None:
+    """Client ids keep their JSON type: 7 and "7" are different requests from a client.
+
+    None for anything that cannot be a request id (a list, an object, a float): it matches nothing.
+    """
+    return (type(request_id), request_id) if jsonrpc.is_request_id(request_id) else None
 
 
 def _describe(inbound: FramingProblem | Oversized) -> str:

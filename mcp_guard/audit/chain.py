@@ -14,18 +14,23 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def normalize(value: dict[str, Any]) -> dict[str, Any]:
-    """`value` as it will read back from JSON (tuples to lists, odd types to text)."""
-    try:
-        canonical_json(value)
-        return value
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(value, default=str))
-
-
 def link_hash(prev: str, body: dict[str, Any]) -> str:
     """The `hash` of a record whose fields (including `prev` and `seq`, excluding `hash`) are `body`."""
     return hashlib.sha256((prev + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+def seal(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(`body` as it will read back from JSON, its `hash`); `body` carries its `prev` and `seq`.
+
+    Values JSON cannot hold (a datetime in arguments, say) are stored as text, so the written
+    line and the hashed content are the same data.
+    """
+    try:
+        text = canonical_json(body)
+    except (TypeError, ValueError):
+        body = json.loads(json.dumps(body, default=str))
+        text = canonical_json(body)
+    return body, hashlib.sha256((body["prev"] + text).encode("utf-8")).hexdigest()
 
 
 def raw_line_hash(line: bytes) -> str:

@@ -14,7 +14,8 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 from mcp_guard.audit import layout
-from mcp_guard.audit.chain import link_hash, normalize
+from mcp_guard.audit.chain import seal
 from mcp_guard.audit.record import AuditRecord, record_fields
 from mcp_guard.audit.retention import PruneResult, prune_locked
 from mcp_guard.audit.settings import AuditFailureMode, AuditSettings
@@ -35,12 +36,18 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _FieldsOnlyFormatter(JsonFormatter):
+    """A JsonFormatter that emits only the dict logged as the message (no `message`, `asctime`)."""
+
+    def parse(self) -> list[str]:  # the fields named by `fmt`: none (works on 3.x and 4.x)
+        return []
+
+
 class _LineFormatter:
     """Renders a record dict as one JSON line through python-json-logger."""
 
     def __init__(self) -> None:
-        # An empty field list: no `message`/`asctime`, only the dict passed as the log message.
-        self._formatter = JsonFormatter(fmt=[], json_ensure_ascii=False)
+        self._formatter = _FieldsOnlyFormatter(json_ensure_ascii=False)
         self._record = logging.LogRecord("mcp_guard.audit", logging.INFO, "", 0, "", None, None)
 
     def line(self, fields: dict[str, Any]) -> bytes:
@@ -108,9 +115,26 @@ class AuditLog:
         where = exc.filename or self._file or self.directory
         return f"cannot write audit record to {where}: {exc.strerror or exc}"
 
-    def _locked(self) -> _Flock:
-        assert self._lock_fd is not None
-        return _Flock(self._lock_fd, self.directory)
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the directory's flock; re-create the lock file if someone deleted it."""
+        lock_path = self.directory / layout.LOCK_NAME
+        try:
+            while True:
+                assert self._lock_fd is not None
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                if os.fstat(self._lock_fd).st_nlink:
+                    break
+                # A deleted lock file would let a newer process lock a different file: follow it.
+                os.close(self._lock_fd)
+                self._lock_fd = None
+                self._lock_fd = layout.open_private(lock_path, os.O_RDWR)
+        except OSError as exc:
+            raise AuditError(f"cannot lock audit directory {self.directory}: {exc.strerror}") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _append(self, record: AuditRecord) -> None:
         now = self._clock()
@@ -124,8 +148,8 @@ class AuditLog:
         body = record_fields(record, ts=now, pid=self._pid)
         body["seq"] = seq
         body["prev"] = prev
-        body = normalize(body)
-        body["hash"] = link_hash(prev, body)
+        body, digest = seal(body)
+        body["hash"] = digest
         line = self._formatter.line(body)
         self._write_all(line, size)
         stat = os.fstat(self._fd)
@@ -171,6 +195,8 @@ class AuditLog:
         """(prev, seq, size) for the record about to be appended to the current file."""
         assert self._fd is not None and self._file is not None
         stat = os.fstat(self._fd)
+        if stat.st_nlink == 0:
+            return self._reopen_deleted()
         if self._cache is not None and self._cache[:2] == (stat.st_size, stat.st_mtime_ns):
             return self._cache[2], self._cache[3] + 1, stat.st_size
         head = layout.read_head(self._fd)
@@ -181,6 +207,22 @@ class AuditLog:
             return head.hash, head.seq + 1, end
         prev, seq = self._previous_file_head()
         return prev, seq, 0
+
+    def _reopen_deleted(self) -> tuple[str, int, int]:
+        """The day file was deleted under us: never write into the void, and keep the gap visible.
+
+        The deleted inode still holds the true head, so a re-created file chains to it and
+        verify reports the missing records instead of a seamless chain.
+        """
+        assert self._fd is not None and self._file is not None
+        lost = layout.read_head(self._fd)
+        day = self._day
+        self._switch(self._file)
+        self._day = day
+        assert self._fd is not None
+        if lost is not None and os.fstat(self._fd).st_size == 0:
+            return lost.hash, lost.seq + 1, 0
+        return self._head()
 
     def _previous_file_head(self) -> tuple[str, int]:
         """Where a new day file's chain starts: the previous day file's last record, or the anchor."""
@@ -212,21 +254,6 @@ class AuditLog:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _Flock:
-    def __init__(self, fd: int, directory: Path) -> None:
-        self._fd = fd
-        self._directory = directory
-
-    def __enter__(self) -> None:
-        try:
-            pass
-        except OSError as exc:
-            raise AuditError(f"cannot lock audit directory {self._directory}: {exc.strerror}") from exc
-
-    def __exit__(self, *exc_info: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 def open_audit_log(settings: AuditSettings, profile: str, *, clock: Clock = utc_now) -> AuditLog:

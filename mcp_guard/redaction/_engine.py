@@ -8,15 +8,15 @@ than MAX_DEPTH, raises RedactionError: the caller must not pass the message on.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp_guard.errors import RedactionError
+from mcp_guard.redaction import _json
 from mcp_guard.redaction._detect import Detector
 from mcp_guard.redaction._markers import Markers, keeps_value
-from mcp_guard.redaction._rules import RuleTable, compile_rules
+from mcp_guard.redaction._rules import CompiledRule, RuleTable, compile_rules
 from mcp_guard.redaction.settings import Action, RedactionSettings
 
 if TYPE_CHECKING:
@@ -28,8 +28,11 @@ _WHITESPACE = " \t\r\n"
 # Stripe object ids keep their place inside a masked container (a person's `id`, a file id).
 _STRIPE_ID = re.compile(r"[a-z]{1,16}(?:_[a-z]+)?_[A-Za-z0-9]{8,64}")
 _SECRET_PREFIXES = ("sk_", "rk_", "ek_", "whsec_")
+# Our own markers: redacting a redacted message again changes and counts nothing.
+_MARKER = re.compile(r"\[(?:redacted:[a-z][a-z0-9_]*(?::\.\.\.[A-Za-z0-9]{4})?|pseudonym:[a-z][a-z0-9_]*:[0-9a-f]{12})\]")
 _SCALARS = (int, float, bool, type(None))
 _ROOT = object()  # "no key": the location is the path itself
+_SHORTEST = 6  # no detector matches fewer characters ("a@b.co"); no JSON with a field is shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,8 @@ class Redactor:
         self._detector = detector
         self._markers = markers
         self._detector_actions = dict(actions)  # per class, for detector hits
-        self._clean_keys: set[str] = set()  # dict keys already seen to hold nothing sensitive
+        # Dict keys already scanned and found clean -> their rules (often none). Shared by calls.
+        self._known_keys: dict[str, tuple[CompiledRule, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Redactor(rules={sum(map(len, self._table.values()))}, pseudonym_key=<hidden>)"
@@ -109,21 +113,24 @@ class Redactor:
 class _Walk:
     """State of one redact() call: counts, changed locations, a cache of scanned strings."""
 
-    __slots__ = ("table", "detector", "markers", "detector_actions", "clean_keys", "counts", "changes", "clean", "hits")
+    __slots__ = ("table", "detector", "markers", "detector_actions", "known_keys", "counts", "changes", "clean",
+                 "hits", "removed", "masked")
 
     def __init__(self, redactor: Redactor) -> None:
         self.table = redactor._table
         self.detector = redactor._detector
         self.markers = redactor._markers
         self.detector_actions = redactor._detector_actions
-        self.clean_keys = redactor._clean_keys
+        self.known_keys = redactor._known_keys
         self.counts: dict[str, int] = {}
         self.changes: list[tuple[Any, Any]] = []  # (path, key) of each changed place
         self.clean: set[str] = set()  # strings of this message the detectors left alone
         self.hits: list[str] = []
+        self.removed = False  # outcome of the last apply_rules()
+        self.masked: Any = None
 
     def result(self, new: Any) -> Redacted:
-        return Redacted(new, self.counts, tuple(_pointer(path, key) for path, key in self.changes))
+        return Redacted(new, self.counts, _pointers(self.changes))
 
     def count(self, category: str, path: Any, key: Any) -> None:
         self.counts[category] = self.counts.get(category, 0) + 1
@@ -150,46 +157,37 @@ class _Walk:
         own = d.get("object")
         if type(own) is str:
             obj = own
-        table = self.table
-        clean_keys = self.clean_keys
+        known = self.known_keys
+        clean = self.clean
         out = None
         depth += 1
+        # The hot loop: most keys are known and rule-free, most values ids, enums, numbers.
         for k, v in d.items():
-            if k not in clean_keys:
-                if type(k) is not str:
-                    raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
+            rules = known.get(k)
+            if rules is None:
                 new_key = self.key(k, path)
                 if new_key is not k:
                     out = _renamed(out if out is not None else d, k, new_key)
                     k = new_key
-            rules = table.get(k)
-            if rules is not None and v is not None:
-                t = type(v)
-                scalar = t is not dict and t is not list
-                for rule in rules:
-                    if rule.matches(obj, path, scalar):
-                        if _empty(v) or keeps_value(rule.action, v) or t is bool:
-                            break
-                        if out is None:
-                            out = d.copy()
-                        if rule.action is Action.REMOVE:
-                            del out[k]
-                        else:
-                            out[k] = self.mask(v, rule.action, rule.category, depth)
-                        self.count(rule.category, path, k)
-                        break
+                rules = self.table.get(k, ())
+            if rules and v is not None and self.apply_rules(rules, k, v, obj, path, depth):
+                if out is None:
+                    out = d.copy()
+                if self.removed:
+                    del out[k]
                 else:
-                    rules = None
-                if rules is not None:
-                    continue
+                    out[k] = self.masked
+                continue
             t = type(v)
             if t is str:
+                if len(v) < _SHORTEST or v in clean:
+                    continue
                 nv = self.string(v, path, k, depth)
             elif t is dict:
                 nv = self.dict(v, obj, (k, path), depth)
             elif t is list:
                 nv = self.list(v, obj, (k, path), depth)
-            elif t in _SCALARS:
+            elif v is None or t is int or t is bool or t is float:
                 continue
             else:
                 raise RedactionError(f"cannot redact a value of type {t.__name__} at key {k!r} (not JSON)")
@@ -199,9 +197,38 @@ class _Walk:
                 out[k] = nv
         return d if out is None else out
 
+    def apply_rules(self, rules: tuple[CompiledRule, ...], k: str, v: Any, obj: str | None,
+                    path: Any, depth: int) -> bool:
+        """Fire the first matching rule on value `v` of key `k`; True if it changed (see removed/masked)."""
+        t = type(v)
+        scalar = t is not dict and t is not list
+        for rule in rules:
+            if (obj is not None and rule.simple) or rule.matches(obj, path, scalar):
+                if t is bool or (not v and (t is str or not scalar)) or (t is str and _MARKER.fullmatch(v)):
+                    return False  # nothing to hide, or already redacted
+                action = rule.action
+                if action is Action.REMOVE:
+                    self.removed = True
+                elif action is Action.MASK and scalar:
+                    self.removed = False
+                    self.masked = rule.marker
+                elif action is Action.LAST4 and scalar and keeps_value(action, v):
+                    return False
+                else:
+                    self.removed = False
+                    self.masked = self.mask(v, action, rule.category, depth)
+                    if self.masked == v:
+                        return False  # only nulls, ids, booleans inside: nothing was hidden
+                counts = self.counts
+                counts[rule.category] = counts.get(rule.category, 0) + 1
+                self.changes.append((path, k))
+                return True
+        return False
+
     def list(self, items: list, obj: str | None, path: Any, depth: int) -> list:
         if depth > MAX_DEPTH:
             raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
+        clean = self.clean
         out = None
         depth += 1
         for i, v in enumerate(items):
@@ -209,10 +236,12 @@ class _Walk:
             if t is dict:
                 nv = self.dict(v, obj, (i, path), depth)
             elif t is str:
+                if len(v) < _SHORTEST or v in clean:
+                    continue
                 nv = self.string(v, path, i, depth)
             elif t is list:
                 nv = self.list(v, obj, (i, path), depth)
-            elif t in _SCALARS:
+            elif v is None or t is int or t is bool or t is float:
                 continue
             else:
                 raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
@@ -223,8 +252,6 @@ class _Walk:
         return items if out is None else out
 
     def string(self, s: str, path: Any, key: Any, depth: int) -> str:
-        if s in self.clean:
-            return s
         first = s[:1]
         if first == "{" or first == "[" or (first in _WHITESPACE and s.lstrip()[:1] in ("{", "[")):
             embedded = self.embedded_json(s, path, key, depth)
@@ -238,7 +265,7 @@ class _Walk:
     def embedded_json(self, s: str, path: Any, key: Any, depth: int) -> str | None:
         """Redact a string holding JSON; None if it is not JSON after all."""
         try:
-            parsed = json.loads(s)
+            parsed, fast = _json.parse(s)
         except RecursionError as exc:
             raise RedactionError("embedded JSON nests too deeply to redact") from exc
         except ValueError:
@@ -246,9 +273,7 @@ class _Walk:
         new = self.value(parsed, None, (_Embedded(path, key), None), _ROOT, depth + 1)
         if new is parsed:
             return s
-        if "\n" in s:
-            return json.dumps(new, ensure_ascii=False, indent=2)
-        return json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+        return _json.serialize(new, pretty="\n" in s, fast=fast)
 
     def scan(self, s: str, path: Any, key: Any) -> str:
         hits = self.hits
@@ -263,14 +288,16 @@ class _Walk:
     def detector_marker(self, category: str, found: str) -> str:
         return self.markers.replace(self.detector_actions.get(category, Action.MASK), category, found)
 
-    def key(self, k: str, path: Any, record: bool = True) -> str:
+    def key(self, k: Any, path: Any, record: bool = True) -> str:
         """Detectors on a dict key (an email used as a metadata key...); clean keys are cached."""
+        if type(k) is not str:
+            raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
         hits = self.hits
         new = self.detector.scan(k, self.detector_marker, hits)
         if new is k:
-            if len(self.clean_keys) >= _KEY_CACHE_LIMIT:
-                self.clean_keys.clear()
-            self.clean_keys.add(k)
+            if len(self.known_keys) >= _KEY_CACHE_LIMIT:
+                self.known_keys.clear()
+            self.known_keys[k] = self.table.get(k, ())
             return k
         for category in hits:
             self.counts[category] = self.counts.get(category, 0) + 1
@@ -285,11 +312,10 @@ class _Walk:
             raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
         t = type(v)
         if t is dict:
+            known = self.known_keys
             out = {}
             for k, item in v.items():
-                if type(k) is not str:
-                    raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
-                new_key = self.key(k, None, record=False) if k not in self.clean_keys else k
+                new_key = k if k in known else self.key(k, None, record=False)
                 out[new_key] = item if k == "object" else self.mask(item, action, category, depth + 1)
             return out
         if t is list:
@@ -297,19 +323,15 @@ class _Walk:
         if v is None or t is bool:
             return v
         if t is str:
-            if _is_stripe_id(v) or keeps_value(action, v):
+            if _is_stripe_id(v) or (action is Action.LAST4 and keeps_value(action, v)) or _MARKER.fullmatch(v):
                 return v
         elif t is not int and t is not float:
             raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
         return self.markers.replace(action, category, v)
 
 
-def _empty(v: Any) -> bool:
-    return v == "" or v == {} or v == []
-
-
 def _is_stripe_id(s: str) -> bool:
-    return _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
+    return "_" in s and " " not in s and _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
 
 
 def _renamed(d: dict, old: str, new: str) -> dict:
@@ -319,18 +341,34 @@ def _renamed(d: dict, old: str, new: str) -> dict:
     return {(new if k == old else k): v for k, v in d.items()}
 
 
-def _pointer(path: Any, key: Any) -> str:
-    parts: list[Any] = [] if key is _ROOT else [key]
-    while path is not None:
-        segment, path = path
-        if type(segment) is _Embedded:
-            return _pointer(segment.path, segment.key) + "#" + _join(parts)
-        parts.append(segment)
-    return _join(parts)
+def _pointers(changes: list[tuple[Any, Any]]) -> tuple[str, ...]:
+    """JSON pointers of the changed places; a path's prefix is built once for all its children."""
+    memo: dict[int, str] = {}  # id of a path cell (alive in `changes`) -> its pointer
+
+    def of_path(path: Any) -> str:
+        if path is None:
+            return ""
+        built = memo.get(id(path))
+        if built is None:
+            segment, parent = path
+            if type(segment) is _Embedded:
+                built = of_place(segment.path, segment.key) + "#"
+            else:
+                built = of_path(parent) + "/" + _escape(segment)
+            memo[id(path)] = built
+        return built
+
+    def of_place(path: Any, key: Any) -> str:
+        return of_path(path) if key is _ROOT else of_path(path) + "/" + _escape(key)
+
+    return tuple(of_place(path, key) for path, key in changes)
 
 
-def _join(parts: list[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in reversed(parts))
+def _escape(segment: Any) -> str:
+    text = str(segment)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 def build_redactor(settings: RedactionSettings, mode: Mode | str, pseudonym_key: bytes) -> Redactor:

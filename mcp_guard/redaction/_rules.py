@@ -85,6 +85,8 @@ class CompiledRule:
     objects: frozenset[str] | None  # None: any Stripe object
     ancestors: tuple[str, ...]  # nearest first; "[]" is a list element
     anywhere: bool
+    marker: str  # the `mask` replacement, built once
+    simple: bool  # no object or path condition: matches anywhere inside Stripe objects
 
     def matches(self, obj: str | None, path: tuple | None, scalar: bool) -> bool:
         """`obj`: nearest Stripe object type (None outside Stripe objects); `path`: cons list of the dict's location."""
@@ -153,5 +155,7 @@ def _compile(rule: FieldRule, action: Action) -> CompiledRule:
         objects=frozenset(rule.objects) if rule.objects is not None else None,
         ancestors=tuple(reversed(segments[:-1])),
         anywhere=rule.anywhere,
+        marker=f"[redacted:{rule.category}]",
+        simple=rule.objects is None and len(segments) == 1,
     )
 

@@ -183,3 +183,44 @@ def test_threads_and_two_logs_in_one_process_keep_one_chain(tmp_path, make_recor
     assert report.ok, report.problems
     assert report.records == 600
     assert [r["seq"] for r in _records(tmp_path)] == list(range(1, 601))
+
+
+def test_a_day_file_deleted_while_running_is_recreated_and_the_gap_is_reported(tmp_path, make_record, FakeClock, start):
+    clock = FakeClock(start)
+    with open_audit_log(AuditSettings(dir=tmp_path), "test", clock=clock) as log:
+        log.write(make_record())
+        clock.advance(days=1)
+        log.write(make_record())
+        (tmp_path / "audit-2026-03-02.jsonl").unlink()
+        log.write(make_record())  # not into the deleted file, where it would be lost
+    records = _records(tmp_path)
+    assert [r["seq"] for r in records] == [1, 3]
+    report = verify_audit_dir(tmp_path)
+    assert not report.ok  # the deleted record is still visible as a gap
+    assert [(p.file, p.line) for p in report.problems] == [("audit-2026-03-02.jsonl", 1)]
+
+
+def test_a_directory_removed_while_running_fails_the_next_write(tmp_path, make_record):
+    directory = tmp_path / "audit"
+    log = open_audit_log(AuditSettings(dir=directory), "test")
+    log.write(make_record())
+    for path in directory.iterdir():
+        path.unlink()
+    directory.rmdir()
+    with pytest.raises(AuditError, match=str(directory)):
+        log.write(make_record())
+    log.close()
+
+
+def test_a_deleted_lock_file_is_recreated_so_writers_still_exclude_each_other(tmp_path, make_record):
+    first = open_audit_log(AuditSettings(dir=tmp_path), "test")
+    first.write(make_record())
+    (tmp_path / "audit.lock").unlink()
+    second = open_audit_log(AuditSettings(dir=tmp_path), "test")  # creates a new lock file
+    for _ in range(3):
+        first.write(make_record())
+        second.write(make_record())
+    first.close()
+    second.close()
+    assert os.stat(tmp_path / "audit.lock").st_nlink == 1
+    assert verify_audit_dir(tmp_path).ok

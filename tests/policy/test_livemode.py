@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mcp_guard.config import Mode
 from mcp_guard.livemode import find_livemode_mismatch
 
@@ -57,3 +59,25 @@ def test_pathologically_deep_nesting_is_refused() -> None:
     for _ in range(200):
         deep = {"x": deep}
     assert find_livemode_mismatch(deep, Mode.TEST) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"object": "customer", "livemode": true}',
+        '{"object": "customer", "livemode" :\n\ttrue}',
+        '{"data": [{"live\\u006dode": true}]}',
+        '{"note": "{\\"object\\": \\"charge\\", \\"livemode\\": true}"}',
+        '{"outer": "{\\"inner\\": \\"{\\\\\\"livemode\\\\\\": true}\\"}"}',
+        '[{"livemode": false}, {"livemode": true}]',
+    ],
+    ids=["plain", "whitespace", "unicode-escaped-key", "json-in-json", "json-in-json-in-json", "second-item"],
+)
+def test_live_object_in_text_is_found_whatever_its_spelling(text: str) -> None:
+    result = {"content": [{"type": "text", "text": text}]}
+    assert find_livemode_mismatch(result, Mode.TEST) is not None
+
+
+def test_test_object_in_text_is_found_under_a_live_profile() -> None:
+    result = {"content": [{"type": "text", "text": '{"data": [{"id": "cus_1", "livemode": false}]}'}]}
+    assert find_livemode_mismatch(result, Mode.LIVE) == "/content/0/text/data/0"

@@ -16,6 +16,7 @@ no result. Prints a table; exits 1 if any scenario differs, 2 if the tools are m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -112,17 +113,43 @@ def run_suite(label: str, stdio_command: list[str], work: Path, scenarios: list[
     return SuiteRun(label, read_results(output_dir), time.monotonic() - started)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+def _stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the gateway's process group (it and every server it spawned), SIGKILL leftovers.
+
+    The servers (mcp-guard and its upstream) get the same SIGTERM and should exit by
+    themselves within the grace period; whatever is still in the group after it is killed.
+    """
+    pgid = process.pid
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        process.poll()  # reap the gateway itself, or the group never empties
         try:
-            os.killpg(process.pid, sig)
+            os.killpg(pgid, 0)
         except ProcessLookupError:
             return
+        time.sleep(0.05)
+    lingering = _group_members(pgid)
+    print(f"conformance: killing {len(lingering)} process(es) still alive {grace}s after SIGTERM: "
+          f"{lingering}", file=sys.stderr)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    process.wait(timeout=5)
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
             continue
+        if int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def count_audit_records(audit_dir: Path) -> int:
@@ -175,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", default=[], help="run only this scenario (repeatable)")
     parser.add_argument("--bare-only", action="store_true", help="skip the run through mcp-guard")
     parser.add_argument("--keep", type=Path, help="keep logs and results in this directory")
+    parser.add_argument("--config", type=Path, default=DIAGNOSTIC_CONFIG,
+                        help="mcp-guard config with a 'diagnostic' profile (default: %(default)s)")
     args = parser.parse_args(argv)
 
     try:
@@ -191,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         audit_dir = work / "audit"
         env = {**os.environ, "MCP_GUARD_DIAG_AUDIT_DIR": str(audit_dir)}
         guard = [sys.executable, "-m", "mcp_guard", "run", "--profile", "diagnostic",
-                 "--config", str(DIAGNOSTIC_CONFIG), "--", *everything]
+                 "--config", str(args.config.resolve()), "--", *everything]
 
         bare = run_suite("bare", everything, work, args.scenario, env)
         print(f"bare: {len(bare.results)} scenarios in {bare.seconds:.1f}s", file=sys.stderr)

@@ -1,0 +1,72 @@
+"""Fail closed: what the redactor cannot process raises RedactionError, never half a value."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from mcp_guard.errors import RedactionError
+from mcp_guard.redaction import MAX_DEPTH, Redactor
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"content": [{"type": "text", "text": b"jenny@example.com"}]},
+        {"amounts": {1, 2}},
+        {"when": object()},
+        {"price": Decimal("10.5")},
+        {1: "integer key"},
+        [("tuple", "is not JSON")],
+        {"object": "customer", "address": {"line1": b"bytes inside a masked container"}},
+    ],
+)
+def test_a_value_that_is_not_json_raises(test_redactor: Redactor, value):
+    with pytest.raises(RedactionError, match="not JSON"):
+        test_redactor.redact(value)
+
+
+def test_a_value_nested_too_deeply_raises(test_redactor: Redactor):
+    value: object = "jenny@example.com"
+    for _ in range(MAX_DEPTH + 5):
+        value = {"a": [value]}
+    with pytest.raises(RedactionError, match="nests"):
+        test_redactor.redact(value)
+
+
+def test_json_text_nested_too_deeply_raises(test_redactor: Redactor):
+    text = "[" * 5000 + "]" * 5000
+    with pytest.raises(RedactionError, match="nests"):
+        test_redactor.redact({"content": [{"type": "text", "text": text}]})
+
+
+def test_json_text_nested_past_the_limit_but_parseable_raises(test_redactor: Redactor):
+    text = json.dumps(json.loads("[" * (MAX_DEPTH + 10) + "]" * (MAX_DEPTH + 10)))
+    with pytest.raises(RedactionError, match="nests"):
+        test_redactor.redact({"content": [{"type": "text", "text": text}]})
+
+
+def test_redact_text_refuses_a_non_string(test_redactor: Redactor):
+    with pytest.raises(RedactionError):
+        test_redactor.redact_text(b"bytes")  # type: ignore[arg-type]
+
+
+def test_an_unexpected_internal_error_becomes_a_redaction_error(test_redactor: Redactor, monkeypatch):
+    from mcp_guard.redaction import _engine
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(_engine._Walk, "scan", broken)
+    with pytest.raises(RedactionError, match="KeyError"):
+        test_redactor.redact({"note": "jenny@example.com"})
+
+
+def test_big_integers_and_non_ascii_text_round_trip(test_redactor: Redactor):
+    payload = {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": "a@example.com", "big": 2**70, "city": "Zürich 東京"}
+    out = test_redactor.redact({"content": [{"type": "text", "text": json.dumps(payload, ensure_ascii=False)}]})
+    inner = json.loads(out.value["content"][0]["text"])
+    assert inner == {**payload, "email": "[redacted:email]"}
+    assert "Zürich 東京" in out.value["content"][0]["text"]
