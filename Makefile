@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_DIR   := tests/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.mcp-guard-installed
 
 .PHONY: demo test venv bench clean
 
@@ -17,7 +19,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mcp-guard demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/mcp-guard test policies
 	$(BIN)/pytest -q
 
@@ -25,10 +27,25 @@ bench: $(STAMP) benchmarks/.venv-peers/.installed
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(NODE_DIR)/node_modules benchmarks/.venv-peers
 
 # FastMCP, the peer the benchmark compares against, lives in its own venv: it is not a dependency.
 benchmarks/.venv-peers/.installed:
 	$(PYTHON) -m venv benchmarks/.venv-peers
 	benchmarks/.venv-peers/bin/pip install --quiet 'fastmcp==4.1.0'
 	touch $@
+
+# --- real-world test tools (issue 6): pinned npm packages for tests/realworld and `make conformance`
+
+.PHONY: node-tools conformance
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $(NODE_STAMP)
+
+node-tools: $(NODE_STAMP)
+
+# Transparency: the MCP conformance suite against server-everything, bare and through
+# `mcp-guard run --profile diagnostic`; exits non-zero if any scenario's checks differ.
+conformance: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python tests/realworld/conformance.py

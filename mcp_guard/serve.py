@@ -12,11 +12,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.to_thread
 
 from mcp_guard import __version__
-from mcp_guard.audit import open_audit_log
+from mcp_guard.audit import AuditLog, open_audit_log
 from mcp_guard.config import Profile, UpstreamConfig, load_config
-from mcp_guard.errors import ConfigError
+from mcp_guard.errors import AuditError, ConfigError
 from mcp_guard.guard import Guard, SessionInfo
 from mcp_guard.keys import check_key_binding, key_fingerprint
 from mcp_guard.redaction import build_redactor, load_pseudonym_key
@@ -32,6 +33,7 @@ logger = logging.getLogger("mcp_guard")
 # config's limits.max_message_bytes, the upstream's is this fixed ceiling.
 UPSTREAM_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 KEY_ENV_VAR = "STRIPE_SECRET_KEY"
+PRUNE_INTERVAL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,20 @@ async def _serve(session, upstream: UpstreamConfig, key, max_message_bytes, reda
         async with anyio.create_task_group() as tg:
             if hasattr(channel, "read_stderr"):
                 tg.start_soon(channel.read_stderr, guard.on_stderr)
+            tg.start_soon(_prune_daily, audit_log)
             code = await Relay(client, channel, guard, timeouts, max_message_bytes).run()
             tg.cancel_scope.cancel()
     return code
+
+
+async def _prune_daily(audit_log: AuditLog) -> None:
+    """Writes prune on the first record of each UTC day; this covers a guard left idle for days."""
+    while True:
+        await anyio.sleep(PRUNE_INTERVAL_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(audit_log.prune)
+        except AuditError as exc:
+            logger.error("audit prune failed: %s", exc)
 
 
 @asynccontextmanager

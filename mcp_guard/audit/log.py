@@ -90,8 +90,11 @@ class AuditLog:
 
     def prune(self) -> PruneResult:
         """Remove expired day files now (also done at open and on the first write of each UTC day)."""
-        with self._mutex, self._locked():
-            return self._prune_now(self._clock())
+        with self._mutex:
+            if self._lock_fd is None:
+                raise AuditError(f"audit log {self.directory} is closed")
+            with self._locked():
+                return self._prune_now(self._clock())
 
     def _prune_now(self, now: datetime) -> PruneResult:
         result = self.last_prune = prune_locked(self.directory, self.settings, now)
@@ -110,6 +113,8 @@ class AuditLog:
                     self._append(record)
             except OSError as exc:
                 raise AuditError(self._describe(exc)) from exc
+            except (TypeError, ValueError) as exc:  # e.g. a naive timestamp: still fail closed, cleanly
+                raise AuditError(f"audit record for {record.method} cannot be encoded: {exc}") from exc
 
     def _describe(self, exc: OSError) -> str:
         where = exc.filename or self._file or self.directory

@@ -8,6 +8,7 @@ numbers, emails, phone numbers, IBANs) then scan every other string. Strings hol
 redacted as JSON. Anything the redactor cannot process raises RedactionError.
 """
 
+from mcp_guard.redaction._describe import RuleView, describe_rules, redaction_warnings
 from mcp_guard.redaction._engine import MAX_DEPTH, Redacted, Redactor, build_redactor
 from mcp_guard.redaction._key import KEY_FILE_ENV, load_pseudonym_key
 from mcp_guard.redaction._rules import LIVE_EXTRA_RULES, TEST_RULES
@@ -24,6 +25,9 @@ __all__ = [
     "Redacted",
     "Redactor",
     "RedactionSettings",
+    "RuleView",
+    "describe_rules",
+    "redaction_warnings",
     "build_redactor",
     "load_pseudonym_key",
 ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 100  # JSON-RPC payloads from Stripe nest a dozen levels; 100 is an attack or a bug
 _KEY_CACHE_LIMIT = 20_000
+_VALIDATOR_CACHE_LIMIT = 256
 _WHITESPACE = " \t\r\n"
 # Stripe object ids keep their place inside a masked container (a person's `id`, a file id).
 _STRIPE_ID = re.compile(r"[a-z]{1,16}(?:_[a-z]+)?_[A-Za-z0-9]{8,64}")
@@ -69,6 +70,7 @@ class Redactor:
         self._detector_actions = dict(actions)  # per class, for detector hits
         # Dict keys already scanned and found clean -> their rules (often none). Shared by calls.
         self._known_keys: dict[str, tuple[CompiledRule, ...]] = {}
+        self._validators: dict[str, Any] = {}  # outputSchema (as JSON) -> validator
 
     def __repr__(self) -> str:
         return f"Redactor(rules={sum(map(len, self._table.values()))}, pseudonym_key=<hidden>)"
@@ -77,14 +79,13 @@ class Redactor:
         """Redact any JSON value (a JSON-RPC result, params or error dict); raises RedactionError."""
         walk = _Walk(self)
         try:
-            new = walk.value(value, None, None, _ROOT, 0)
+            return walk.result(walk.value(value, None, None, _ROOT, 0))
         except RedactionError:
             raise
         except RecursionError as exc:
             raise RedactionError("message nests too deeply to redact") from exc
         except Exception as exc:  # fail closed: a bug here must not let a raw message through
             raise RedactionError(f"redactor failed ({type(exc).__name__})") from exc
-        return walk.result(new)
 
     def redact_text(self, text: str) -> Redacted:
         """Detectors only, for free text such as the upstream's stderr lines."""
@@ -99,15 +100,31 @@ class Redactor:
         import jsonschema  # comes with mcp; imported here to keep `import mcp_guard` light
 
         try:
-            validator_cls = jsonschema.validators.validator_for(schema)
-            validator_cls.check_schema(schema)
-            error = jsonschema.exceptions.best_match(validator_cls(schema).iter_errors(structured))
+            validator = self._validator(schema)
+            error = jsonschema.exceptions.best_match(validator.iter_errors(structured))
         except jsonschema.exceptions.SchemaError:
             return "the tool's outputSchema is not a valid JSON Schema"
+        except Exception as exc:  # an unresolvable $ref...: cannot vouch for the result
+            return f"the tool's outputSchema could not be checked ({type(exc).__name__})"
         if error is None:
             return None
         where = error.json_path if error.path else "$"
         return f"redacted structuredContent no longer matches the tool's outputSchema at {where} ({error.validator})"
+
+    def _validator(self, schema: dict[str, Any]) -> Any:
+        """A checked validator per distinct schema (tools keep theirs across calls)."""
+        import jsonschema
+
+        cache_key = _json.serialize(schema, pretty=False, fast=True)
+        validator = self._validators.get(cache_key)
+        if validator is None:
+            validator_cls = jsonschema.validators.validator_for(schema)
+            validator_cls.check_schema(schema)
+            validator = validator_cls(schema)
+            if len(self._validators) >= _VALIDATOR_CACHE_LIMIT:
+                self._validators.clear()
+            self._validators[cache_key] = validator
+        return validator
 
 
 class _Walk:
@@ -132,10 +149,6 @@ class _Walk:
     def result(self, new: Any) -> Redacted:
         return Redacted(new, self.counts, _pointers(self.changes))
 
-    def count(self, category: str, path: Any, key: Any) -> None:
-        self.counts[category] = self.counts.get(category, 0) + 1
-        self.changes.append((path, key))
-
     # -- the walk -------------------------------------------------------------------------
 
     def value(self, v: Any, obj: str | None, path: Any, key: Any, depth: int) -> Any:
@@ -159,6 +172,7 @@ class _Walk:
             obj = own
         known = self.known_keys
         clean = self.clean
+        shortest = _SHORTEST
         out = None
         depth += 1
         # The hot loop: most keys are known and rule-free, most values ids, enums, numbers.
@@ -167,8 +181,7 @@ class _Walk:
             if rules is None:
                 new_key = self.key(k, path)
                 if new_key is not k:
-                    out = _renamed(out if out is not None else d, k, new_key)
-                    k = new_key
+                    out, k = _renamed(out if out is not None else d, k, new_key)
                 rules = self.table.get(k, ())
             if rules and v is not None and self.apply_rules(rules, k, v, obj, path, depth):
                 if out is None:
@@ -180,14 +193,16 @@ class _Walk:
                 continue
             t = type(v)
             if t is str:
-                if len(v) < _SHORTEST or v in clean:
+                if len(v) < shortest or v in clean:
                     continue
                 nv = self.string(v, path, k, depth)
+            elif v is None or t is int or t is bool:
+                continue
             elif t is dict:
                 nv = self.dict(v, obj, (k, path), depth)
             elif t is list:
                 nv = self.list(v, obj, (k, path), depth)
-            elif v is None or t is int or t is bool or t is float:
+            elif t is float:
                 continue
             else:
                 raise RedactionError(f"cannot redact a value of type {t.__name__} at key {k!r} (not JSON)")
@@ -204,7 +219,7 @@ class _Walk:
         scalar = t is not dict and t is not list
         for rule in rules:
             if (obj is not None and rule.simple) or rule.matches(obj, path, scalar):
-                if t is bool or (not v and (t is str or not scalar)) or (t is str and _MARKER.fullmatch(v)):
+                if t is bool or (not v and (t is str or not scalar)) or (t is str and v[:1] == "[" and _MARKER.fullmatch(v)):
                     return False  # nothing to hide, or already redacted
                 action = rule.action
                 if action is Action.REMOVE:
@@ -313,32 +328,44 @@ class _Walk:
         t = type(v)
         if t is dict:
             known = self.known_keys
+            plain = f"[redacted:{category}]" if action is Action.MASK else None
             out = {}
             for k, item in v.items():
                 new_key = k if k in known else self.key(k, None, record=False)
-                out[new_key] = item if k == "object" else self.mask(item, action, category, depth + 1)
+                ti = type(item)
+                if k == "object" or item is None or ti is bool:
+                    out[new_key] = item
+                elif plain is not None and ti is str and not _kept_in_container(item):
+                    out[new_key] = plain  # the common case (an address line) without a call
+                else:
+                    out[new_key] = self.mask(item, action, category, depth + 1)
             return out
         if t is list:
             return [self.mask(item, action, category, depth + 1) for item in v]
         if v is None or t is bool:
             return v
         if t is str:
-            if _is_stripe_id(v) or (action is Action.LAST4 and keeps_value(action, v)) or _MARKER.fullmatch(v):
+            if _kept_in_container(v) or (action is Action.LAST4 and keeps_value(action, v)):
                 return v
         elif t is not int and t is not float:
             raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
         return self.markers.replace(action, category, v)
 
 
+def _kept_in_container(s: str) -> bool:
+    """Ids and our own markers stay when a container is masked leaf by leaf."""
+    return _is_stripe_id(s) or (s[:1] == "[" and _MARKER.fullmatch(s) is not None)
+
+
 def _is_stripe_id(s: str) -> bool:
     return "_" in s and " " not in s and _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
 
 
-def _renamed(d: dict, old: str, new: str) -> dict:
-    """A copy of `d` with key `old` renamed in place (order kept); a clash gets a numbered suffix."""
-    while new in d and new != old:
+def _renamed(d: dict, old: str, new: str) -> tuple[dict, str]:
+    """A copy of `d` with key `old` renamed in place (order kept), and the new key (`#` added on a clash)."""
+    while new in d:
         new = new + "#"
-    return {(new if k == old else k): v for k, v in d.items()}
+    return {(new if k == old else k): v for k, v in d.items()}, new
 
 
 def _pointers(changes: list[tuple[Any, Any]]) -> tuple[str, ...]:
@@ -373,6 +400,8 @@ def _escape(segment: Any) -> str:
 
 def build_redactor(settings: RedactionSettings, mode: Mode | str, pseudonym_key: bytes) -> Redactor:
     """Compile a profile's rules once; `mode` picks the base rule set when `settings.base` is `mode`."""
+    if not isinstance(settings, RedactionSettings):  # `redaction: off` is the relay's to skip
+        raise RedactionError(f"redaction settings expected, got {settings!r}")
     mode_name = str(getattr(mode, "value", mode))
     if mode_name not in ("test", "live"):
         raise RedactionError(f"unknown mode {mode_name!r} for redaction rules")

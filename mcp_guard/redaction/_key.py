@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from mcp_guard.errors import RedactionError
@@ -44,12 +45,21 @@ def load_pseudonym_key(path: Path | None = None) -> bytes:
 
 
 def _create_if_missing(path: Path) -> None:
+    """Create the key whole or not at all: several guards may start at once and read it at once.
+
+    The key is written to a private temporary file and hard-linked into place; the link fails if
+    another process won the race, and then its key is used. A reader never sees a half-written file.
+    """
     if path.exists():
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".pseudonym-", dir=path.parent)  # created 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process created it first: use theirs
+            pass
+    finally:
+        os.unlink(temporary)

@@ -109,7 +109,7 @@ class RedactionSettings(_Strict):
         ),
     )
     disable: list[str] = Field(
-        default_factory=list, description="Names of built-in rules to turn off (see `mcp-guard explain`)."
+        default_factory=list, description="Names of built-in rules to turn off (the field spec, e.g. `description`, `tos_acceptance.ip`)."
     )
     rules: list[FieldRule] = Field(
         default_factory=list, description="Extra field rules; one named like a built-in rule replaces it."

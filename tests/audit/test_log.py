@@ -224,3 +224,10 @@ def test_a_deleted_lock_file_is_recreated_so_writers_still_exclude_each_other(tm
     second.close()
     assert os.stat(tmp_path / "audit.lock").st_nlink == 1
     assert verify_audit_dir(tmp_path).ok
+
+
+def test_a_record_that_cannot_be_encoded_raises_an_audit_error(tmp_path, make_record):
+    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log:
+        with pytest.raises(AuditError, match="cannot be encoded"):
+            log.write(make_record(ts=datetime(2026, 1, 1)))  # naive: which zone would it be?
+    assert not list(tmp_path.glob("audit-*.jsonl")) or verify_audit_dir(tmp_path).records == 0

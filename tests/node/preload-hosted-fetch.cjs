@@ -41,7 +41,8 @@ function rewrite(href) {
 
 function recordAuth(href, input, init) {
   if (!seenAuthFile) return;
-  const headers = new Headers(init && init.headers ? init.headers : input instanceof Request ? input.headers : undefined);
+  const fromRequest = input instanceof Request ? input.headers : undefined;
+  const headers = new Headers(init && init.headers ? init.headers : fromRequest);
   const auth = headers.get('authorization') || '';
   const [scheme, token] = auth.includes(' ') ? auth.split(' ', 2) : ['', auth];
   const line = {

@@ -36,10 +36,12 @@ def hosted_sandbox(tmp_path: Path) -> Iterator[HostedSandbox]:
          "--journal", str(journal)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    assert process.stderr is not None
+    # Keep draining its stderr once it listens, so a chatty sandbox can never block on a full pipe.
+    drain = threading.Thread(target=process.stderr.read, daemon=True)
     try:
         url = _announced_url(process)
-        # Keep draining its stderr so a chatty sandbox can never block on a full pipe.
-        threading.Thread(target=process.stderr.read, daemon=True).start()  # type: ignore[union-attr]
+        drain.start()
         yield HostedSandbox(url, journal, process)
     finally:
         process.terminate()
@@ -48,6 +50,9 @@ def hosted_sandbox(tmp_path: Path) -> Iterator[HostedSandbox]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if drain.is_alive():
+            drain.join(timeout=5)  # EOF follows the exit
+        process.stderr.close()
 
 
 def _announced_url(process: subprocess.Popen[str]) -> str:

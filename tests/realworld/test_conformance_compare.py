@@ -27,7 +27,9 @@ def test_results_are_read_per_scenario_with_volatile_parts_normalised(tmp_path: 
          "errorMessage": "Host 127.0.0.1:40123 refused session 1b4e28ba-2fa1-11d2-883f-0016d3cca427"},
     ])
     assert conformance.read_results(tmp_path) == {
-        "dns-rebinding-protection": [("localhost-host-valid-accepted", "FAILURE", "Host HOST:PORT refused session UUID")],
+        "dns-rebinding-protection": [
+            ("localhost-host-valid-accepted", "FAILURE", "Host HOST:PORT refused session UUID"),
+        ],
     }
 
 

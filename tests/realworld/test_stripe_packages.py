@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,16 @@ def config(stripe: StripeUpstream, tmp_path: Path) -> Path:
     return write_guard_config(tmp_path, stripe.upstream)
 
 
+@asynccontextmanager
+async def bare_session(stripe: StripeUpstream, errlog_path: Path) -> AsyncIterator[ClientSession]:
+    """The package without the guard: the controls that show what the guard prevents."""
+    with errlog_path.open("w") as errlog:
+        async with stdio_client(stripe.bare_parameters(), errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                yield session
+
+
 async def call(session: ClientSession, name: str, arguments: dict[str, Any]) -> Any:
     return await session.call_tool(name, arguments)
 
@@ -198,10 +209,8 @@ async def call(session: ClientSession, name: str, arguments: dict[str, Any]) -> 
 async def test_read_only_profile_hides_every_write_tool(stripe: StripeUpstream, config: Path, tmp_path: Path) -> None:
     with anyio.fail_after(SESSION_TIMEOUT):
         # Control: the package itself offers the write tools...
-        async with stdio_client(stripe.bare_parameters(), errlog=(tmp_path / "bare.err").open("w")) as streams:
-            async with ClientSession(*streams) as bare:
-                await bare.initialize()
-                bare_names = {tool.name for tool in (await bare.list_tools()).tools}
+        async with bare_session(stripe, tmp_path / "bare.err") as bare:
+            bare_names = {tool.name for tool in (await bare.list_tools()).tools}
         assert stripe.write_tools <= bare_names, f"{stripe.name} no longer offers {stripe.write_tools - bare_names}"
         # ...and through the guard they are gone, while the reads stay.
         async with guarded_session(config, tmp_path / "guard.err") as session:
@@ -226,10 +235,8 @@ async def test_write_calls_are_refused_and_never_reach_stripe(stripe: StripeUpst
         # Control: the same write sent to the package directly does arrive, so the check above
         # would catch a guard that let it through.
         name, arguments = stripe.write_calls[0]
-        async with stdio_client(stripe.bare_parameters(), errlog=(tmp_path / "bare.err").open("w")) as streams:
-            async with ClientSession(*streams) as bare:
-                await bare.initialize()
-                await bare.call_tool(name, arguments)
+        async with bare_session(stripe, tmp_path / "bare.err") as bare:
+            await bare.call_tool(name, arguments)
     assert len(stripe.received_writes()) == 1
 
 

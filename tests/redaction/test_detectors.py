@@ -94,3 +94,9 @@ def test_several_hits_in_one_string_are_all_counted(test_redactor: Redactor):
     redacted = test_redactor.redact("a@example.com, b@example.com and 4242424242424242")
     assert redacted.value == "[redacted:email], [redacted:email] and [redacted:card_number]"
     assert redacted.counts == {"email": 2, "card_number": 1}
+
+
+def test_two_email_keys_that_collide_after_masking_both_survive_as_keys(test_redactor: Redactor):
+    redacted = test_redactor.redact({"a@example.com": 1, "b@example.com": 2, "[redacted:email]": 0})
+    assert sorted(redacted.value.values()) == [0, 1, 2]
+    assert "a@example.com" not in str(redacted.value) and "b@example.com" not in str(redacted.value)

@@ -70,3 +70,10 @@ def test_big_integers_and_non_ascii_text_round_trip(test_redactor: Redactor):
     inner = json.loads(out.value["content"][0]["text"])
     assert inner == {**payload, "email": "[redacted:email]"}
     assert "Zürich 東京" in out.value["content"][0]["text"]
+
+
+def test_building_a_redactor_for_redaction_off_is_refused():
+    from mcp_guard.redaction import build_redactor
+
+    with pytest.raises(RedactionError, match="settings expected"):
+        build_redactor("off", "test", bytes(32))  # type: ignore[arg-type]

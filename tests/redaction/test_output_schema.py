@@ -38,3 +38,14 @@ def test_a_removed_required_field_is_reported(test_redactor: Redactor):
 def test_an_invalid_schema_is_reported_not_raised(test_redactor: Redactor):
     reason = test_redactor.check_output_schema(CARD, {"type": 12})
     assert reason == "the tool's outputSchema is not a valid JSON Schema"
+
+
+def test_an_unresolvable_ref_is_reported_not_raised(test_redactor: Redactor):
+    reason = test_redactor.check_output_schema(CARD, {"$ref": "https://example.invalid/schema.json"})
+    assert reason is not None and "could not be checked" in reason
+
+
+def test_a_schema_checked_twice_gives_the_same_answer(test_redactor: Redactor):
+    bad = {"id": "card_1MvoIJ2eZvKYlo2CO9f0MabO", "exp_month": "[redacted:card]"}
+    assert test_redactor.check_output_schema(bad, SCHEMA) == test_redactor.check_output_schema(bad, SCHEMA) is not None
+    assert test_redactor.check_output_schema(CARD, SCHEMA) is None

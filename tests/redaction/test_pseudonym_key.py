@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,17 @@ def test_a_corrupt_or_short_key_is_refused_without_echoing_it(tmp_path):
     path.write_text("abcd")
     with pytest.raises(RedactionError, match="shorter"):
         load_pseudonym_key(path)
+
+
+def _load_key_in_child(path: str) -> bytes:
+    return load_pseudonym_key(Path(path))
+
+
+def test_guards_starting_at_once_all_get_the_same_whole_key(tmp_path: Path) -> None:
+    """Clients start one guard per window, often together: none may read a half-written key."""
+
+    for round_number in range(10):
+        path = str(tmp_path / f"round{round_number}" / "pseudonym.key")
+        with multiprocessing.get_context("fork").Pool(8) as pool:
+            keys = pool.map(_load_key_in_child, [path] * 8)
+        assert len(set(keys)) == 1 and len(keys[0]) >= 16

@@ -149,3 +149,27 @@ def test_the_redactor_is_not_a_no_op(test_redactor: Redactor):
     assert redacted.value != value
     assert "Jenny" not in json.dumps(redacted.value)
     assert redacted.counts == {"email": 1, "name": 1}
+
+
+def test_redaction_off_and_weakened_secrets_produce_warnings():
+    from mcp_guard.redaction import DetectorSettings, redaction_warnings
+
+    assert redaction_warnings(RedactionSettings(), "test") == []
+    assert "diagnostics only" in redaction_warnings("off", Mode.LIVE)[0]
+    weakened = RedactionSettings(disable=["client_secret"], detectors=DetectorSettings(card_number=False),
+                                 actions={"secret": Action.PSEUDONYMIZE})
+    warnings = redaction_warnings(weakened, "test")
+    assert len(warnings) == 3
+    assert any("client_secret" in w for w in warnings) and any("card_number detector" in w for w in warnings)
+
+
+def test_describe_rules_lists_the_effective_rules_with_profile_changes():
+    from mcp_guard.redaction import describe_rules
+
+    test_names = {view.name for view in describe_rules(RedactionSettings(), "test")}
+    live_names = {view.name for view in describe_rules(RedactionSettings(), Mode.LIVE)}
+    assert live_names - test_names == {"metadata", "description", "hosted_invoice_url", "invoice_pdf", "receipt_url"}
+    changed = describe_rules(RedactionSettings(disable=["tos_acceptance.ip"], actions={"email": Action.REMOVE}), "test")
+    assert "tos_acceptance.ip" not in {view.name for view in changed}
+    assert {view.action for view in changed if view.category == "email"} == {Action.REMOVE}
+    assert next(v for v in changed if v.name == "customer_tax_ids[].value").field == "customer_tax_ids[].value"
