@@ -186,7 +186,7 @@ class Guard:
         except RedactionError as exc:
             logger.warning("dropped upstream %s: it could not be redacted (%s)", message.get("method"), exc)
             return None
-        return {**message, "params": redaction.value} if redaction.pointers else message
+        return {**message, "params": redaction.value} if redaction.changed else message
 
     def on_stderr(self, text: str) -> str:
         """Redact one upstream stderr line before anything of it is logged or kept."""
@@ -208,7 +208,10 @@ class Guard:
 
     def abandon(self, call: Call, outcome: str, text: str) -> None:
         """Record a request that gets no answer (the client cancelled it, or left)."""
-        self._record(call, outcome, text, 0)
+        try:
+            self._record(call, outcome, text, 0)
+        except AuditError as exc:  # no answer is left to refuse: say it loudly instead
+            logger.error("audit record of a %s request lost: %s", outcome, exc)
         call.span.finish(outcome=outcome, error_type=None, decision=_decision_name(call), rule=_rule(call), operation=_operation(call), redactions=call.redactions)
 
     def reject_unparsed(self, problem: jsonrpc.FramingProblem | jsonrpc.Oversized, max_bytes: int) -> bytes:
@@ -243,8 +246,12 @@ class Guard:
         _add_counts(call.redactions, redaction.counts)
         redacted: dict[str, Any] = redaction.value
         schema = self._output_schemas.get(call.tool or "")
-        touched_structured = any(p.startswith("/structuredContent") for p in redaction.pointers)
-        if schema is not None and touched_structured and redacted.get("isError") is not True:
+        if (
+            schema is not None
+            and "structuredContent" in redacted
+            and redacted.get("isError") is not True
+            and any(p.startswith("/structuredContent") for p in redaction.pointers)
+        ):
             problem = self._redactor.check_output_schema(redacted.get("structuredContent"), schema)
             if problem is not None:
                 note = (

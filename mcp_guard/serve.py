@@ -19,7 +19,7 @@ from mcp_guard.audit import AuditLog, open_audit_log
 from mcp_guard.config import Profile, UpstreamConfig, load_config
 from mcp_guard.errors import AuditError, ConfigError
 from mcp_guard.guard import Guard, SessionInfo
-from mcp_guard.keys import check_key_binding, key_fingerprint
+from mcp_guard.keys import check_key_binding, find_upstream_keys, key_fingerprint
 from mcp_guard.redaction import build_redactor, load_pseudonym_key
 from mcp_guard.relay import ExitCode, Relay, Timeouts
 from mcp_guard.telemetry import telemetry_from_env
@@ -121,15 +121,11 @@ def _override(loaded, options: RunOptions) -> UpstreamConfig:  # type: ignore[no
 
 def _check_keys(name: str, profile: Profile, upstream: UpstreamConfig, key: str | None) -> None:
     """Every key the upstream could receive must fit the profile, and none may sit on argv."""
-    if key:
-        check_key_binding(profile, key, where=f"profiles.{name}.api_key")
-    env_key = upstream.env.get(KEY_ENV_VAR)
-    if env_key:
-        check_key_binding(profile, env_key, where=f"upstream.env.{KEY_ENV_VAR}")
-    auth = next((v for k, v in upstream.headers.items() if k.lower() == "authorization"), None)
-    if auth:
-        check_key_binding(profile, auth.removeprefix("Bearer ").strip(), where="upstream.headers.Authorization")
-    secrets = [s for s in (key, env_key) if s]
+    found = [(f"profiles.{name}.api_key", key)] if key else []
+    found += list(find_upstream_keys(upstream, "upstream"))
+    for where, value in found:
+        check_key_binding(profile, value, where=where)
+    secrets = [value for _, value in found]
     for arg in [upstream.command or "", *upstream.args]:
         if arg.startswith("--api-key") or any(secret in arg for secret in secrets):
             raise ConfigError(

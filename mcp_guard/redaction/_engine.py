@@ -36,20 +36,35 @@ _ROOT = object()  # "no key": the location is the path itself
 _SHORTEST = 6  # no detector matches fewer characters ("a@b.co"); no JSON with a field is shorter
 
 
-@dataclass(frozen=True, slots=True)
 class Redacted:
     """A redacted JSON value, the redactions by class, and the JSON pointers that changed.
 
     A pointer into a string that held JSON reads `<pointer to the string>#<pointer inside it>`.
+    Pointers are built on first use: a large result has tens of thousands of changed places, and
+    most callers only need the value and the counts.
     """
 
-    value: Any
-    counts: dict[str, int]
-    pointers: tuple[str, ...]
+    __slots__ = ("value", "counts", "_pointers", "_changes")
+
+    def __init__(self, value: Any, counts: dict[str, int], pointers: tuple[str, ...] = (), *, changes: list[tuple[Any, Any]] | None = None) -> None:
+        self.value = value
+        self.counts = counts
+        self._pointers: tuple[str, ...] | None = None if changes is not None else tuple(pointers)
+        self._changes = changes
+
+    @property
+    def pointers(self) -> tuple[str, ...]:
+        if self._pointers is None:
+            self._pointers = _pointers(self._changes or [])
+            self._changes = None
+        return self._pointers
 
     @property
     def changed(self) -> bool:
-        return bool(self.pointers)
+        return bool(self._changes) if self._pointers is None else bool(self._pointers)
+
+    def __repr__(self) -> str:
+        return f"Redacted(counts={self.counts!r}, pointers={len(self.pointers)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +162,7 @@ class _Walk:
         self.masked: Any = None
 
     def result(self, new: Any) -> Redacted:
-        return Redacted(new, self.counts, _pointers(self.changes))
+        return Redacted(new, self.counts, changes=self.changes)
 
     # -- the walk -------------------------------------------------------------------------
 
