@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from mcp_guard import __version__
 from mcp_guard.errors import GuardError
 
-# Subcommand modules under mcp_guard.commands; each has register(subparsers) and run(args).
+# Subcommand modules under mcp_guard.cli_commands; each has register(subparsers) and run(args).
 COMMANDS = ("run", "demo", "check", "explain", "test", "audit")
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mcp-guard {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"mcp_guard.commands.{name}")
+        module = importlib.import_module(f"mcp_guard.cli_commands.{name}")
         module.register(subparsers)
     return parser
 
