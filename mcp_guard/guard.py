@@ -40,6 +40,13 @@ OK, IS_ERROR, JSONRPC_ERROR, CANCELLED, TIMEOUT, UPSTREAM_DIED, DENIED = (
 )
 
 
+# Notifications a client may send (MCP 2024-11-05 .. 2025-11-25). Anything else could only be an
+# action the policy never saw, so it is dropped: unknown means denied, for notifications too.
+CLIENT_NOTIFICATIONS = frozenset(
+    {"notifications/initialized", "notifications/cancelled", "notifications/progress", "notifications/roots/list_changed"}
+)
+
+
 @dataclass
 class Call:
     """One client request on its way through the guard."""
@@ -176,6 +183,13 @@ class Guard:
         outcome = IS_ERROR if redacted.get("isError") is True else OK
         return self._finish(call, {**message, "id": call.client_id, "result": redacted}, outcome)
 
+    def admits_notification(self, message: Message) -> bool:
+        """Client notifications the upstream may see: the four MCP defines for clients, no others."""
+        if message["method"] in CLIENT_NOTIFICATIONS:
+            return True
+        logger.warning("dropped client notification %r: not one MCP defines for clients", message["method"])
+        return False
+
     def from_upstream(self, message: Message) -> Message | None:
         """An upstream request or notification as the client may see it; None drops it."""
         params = message.get("params")
@@ -228,8 +242,8 @@ class Guard:
 
     def _filter_tools(self, result: dict[str, Any]) -> dict[str, Any]:
         tools = result.get("tools")
-        if not isinstance(tools, list):
-            return result
+        if not isinstance(tools, list):  # nothing we can check is nothing we may show
+            return {**result, "tools": []}
         listed = []
         for tool in tools:
             name = tool.get("name") if isinstance(tool, dict) else None

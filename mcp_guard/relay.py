@@ -129,6 +129,8 @@ class Relay:
             pass  # the upstream pump sees the same end and answers every pending request
 
     async def _forward_client_notification(self, message: Message) -> None:
+        if not self._guard.admits_notification(message):
+            return
         if message["method"] == "notifications/cancelled":
             params = message.get("params") or {}
             key = _typed(params.get("requestId")) if isinstance(params, dict) else None
@@ -207,9 +209,9 @@ class Relay:
         await self._client.send_line(line)
 
     async def _upstream_died(self, reason: str) -> None:
-        describe = getattr(self._upstream, "wait_exit", None)
-        if describe is not None:
-            await describe(EXIT_CODE_WAIT_SECONDS)
+        wait_exit = getattr(self._upstream, "wait_exit", None)  # stdio only: the exit code names the cause
+        if wait_exit is not None:
+            await wait_exit(EXIT_CODE_WAIT_SECONDS)
             reason = self._upstream.describe_exit()
         pending, self._pending = self._pending, {}
         for upstream_id, entry in pending.items():

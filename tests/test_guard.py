@@ -114,3 +114,22 @@ def test_method_outside_the_profile_is_answered_not_forwarded(tmp_path: Path, me
     admission = guard.admit({"jsonrpc": "2.0", "id": 9, "method": method})
     assert isinstance(admission, Answer)
     assert json.loads(admission.line)["error"]["code"] == -32601
+
+
+def test_tools_list_whose_tools_are_not_a_list_shows_no_tools(tmp_path: Path) -> None:
+    guard = make_guard(tmp_path, build_redactor(RedactionSettings(), Mode.TEST, KEY))
+    listing = guard.admit({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert isinstance(listing, Forward)
+    odd = {"jsonrpc": "2.0", "id": 1, "result": {"tools": {"create_refund": {"inputSchema": {}}}}}
+    assert json.loads(guard.respond(listing.call, odd))["result"]["tools"] == []
+
+
+def test_audit_record_keeps_only_redacted_arguments(tmp_path: Path) -> None:
+    guard = make_guard(tmp_path, build_redactor(RedactionSettings(), Mode.TEST, KEY))
+    arguments = {"email": "jenny.rosen@example.com", "note": "key sk_test_51FAKEaudit0000000000000000"}
+    admission = guard.admit({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_customers", "arguments": arguments}})
+    assert isinstance(admission, Forward)
+    guard.respond(admission.call, tool_result("[]"))
+    trail = "".join(path.read_text() for path in (tmp_path / "audit").glob("*.jsonl"))
+    assert '"tool": "list_customers"' in trail or '"tool":"list_customers"' in trail
+    assert "jenny.rosen@example.com" not in trail and "sk_test_51FAKEaudit" not in trail

@@ -186,3 +186,16 @@ async def test_unknown_method_is_answered_by_the_guard_and_not_forwarded(client:
     response = await client.call("server/discover", {})
     assert response["error"]["code"] == -32601
     assert (await read_resource(client, "coverage://last-request"))["method"] == "ping"
+
+
+async def test_client_notifications_outside_mcp_are_dropped_and_mcp_ones_pass(client: RawClient) -> None:
+    await client.initialize()
+    await client.send({"jsonrpc": "2.0", "method": "notifications/x-vendor/refund", "params": {"payment_intent": "pi_1"}})
+    await client.send({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"})
+    await client.call("ping")  # both notifications were handled before this answer
+    await client.close_stdin()
+    await client.wait()
+    stderr = await client.stderr_text()
+    assert "coverage: notification notifications/roots/list_changed" in stderr
+    assert "coverage: notification notifications/x-vendor/refund" not in stderr
+    assert "dropped client notification 'notifications/x-vendor/refund'" in stderr
