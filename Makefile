@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed
 NODE_DIR   := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.mcp-guard-installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench clean lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/mcp-guard test policies
 	$(BIN)/pytest -q
+
+# ruff and mypy --strict (with the pydantic plugin) over the package; part of CI.
+lint: $(STAMP)
+	$(BIN)/ruff check mcp_guard
+	$(BIN)/mypy
 
 bench: $(STAMP) benchmarks/.venv-peers/.installed
 	$(BIN)/python benchmarks/run.py
