@@ -1,13 +1,13 @@
 """Sort a tool call into an operation class: read, list, search, create, update, delete, other.
 
 Evidence, strongest first:
-1. the policy's own `tools:` entry with an `operation` (never for the two dispatchers);
-2. for `stripe_api_read` / `stripe_api_write`: the `stripe_api_operation_id` argument (the HTTP
+1. for `stripe_api_read` / `stripe_api_write`: the `stripe_api_operation_id` argument (the HTTP
    method prefix and the path shape, see `classify_operation_id`);
-3. a built-in table of Stripe's hosted tools whose names do not say what they do;
-4. the verbs in the tool name.
+2. a built-in table of Stripe's hosted tools whose names do not say what they do;
+3. the verbs in the tool name.
 
-Anything else is `other`, which no shipped profile allows. Upstream annotations (`readOnlyHint`)
+Anything else is `other`, which no shipped profile allows. This module judges names and operation
+ids only: a profile's `tools:` entries are policy, applied by `mcp_guard.policy`. Upstream annotations (`readOnlyHint`)
 are never consulted: they come from an untrusted peer.
 
 Names are compared spelling-insensitively (case, `_ - . space`, camelCase all fold to the same
@@ -92,8 +92,8 @@ _READ_CLASSES: tuple[tuple[frozenset[str], Operation], ...] = (
     (READ_VERBS, Operation.READ),
 )
 
-# Stripe's hosted tools whose names do not say what they do (stripe-upstream.md, hosted
-# catalog). Keyed by normalized name; a policy `tools:` entry overrides these.
+# Stripe's hosted tools whose names do not say what they do (Stripe's hosted catalog).
+# Keyed by normalized name; a policy `tools:` entry overrides these.
 BUILTIN_TOOLS: dict[str, Operation] = {
     "stripe_api_search": Operation.SEARCH,  # searches API metadata, not account data
     "stripe_api_details": Operation.READ,  # describes one operation id
@@ -139,8 +139,8 @@ def name_key(name: str) -> str:
     return "_".join(normalize_name(name))
 
 
-def classify(tool: str, arguments: Mapping[str, Any] | None, tool_rules: Mapping[str, Any] | None = None) -> Classification:
-    """Classify one call. `tool_rules` is a profile's `tools:` (name -> ToolRule)."""
+def classify(tool: str, arguments: Mapping[str, Any] | None) -> Classification:
+    """Classify one call by its tool name and, for the dispatchers, its operation id."""
     if not isinstance(tool, str) or not tool.isascii():
         return Classification(Operation.OTHER, "non-ASCII tool name")
     key = name_key(tool)
@@ -148,9 +148,6 @@ def classify(tool: str, arguments: Mapping[str, Any] | None, tool_rules: Mapping
         return Classification(Operation.OTHER, "empty tool name")
     if key in DISPATCHERS:
         return classify_dispatcher(key, arguments)
-    rule_name, rule = find_tool_rule(tool, tool_rules)
-    if rule is not None and rule.operation is not None:
-        return Classification(Operation(rule.operation), f"policy tools.{rule_name}")
     if key in BUILTIN_TOOLS:
         return Classification(BUILTIN_TOOLS[key], f"built-in entry {key}")
     return _classify_key(key)
@@ -159,19 +156,6 @@ def classify(tool: str, arguments: Mapping[str, Any] | None, tool_rules: Mapping
 @lru_cache(maxsize=4096)
 def _classify_key(key: str) -> Classification:
     return classify_name(key.split("_"))
-
-
-def find_tool_rule(tool: str, tool_rules: Mapping[str, Any] | None) -> tuple[str, Any]:
-    """The policy entry for `tool`, matched spelling-insensitively; (name, None) if none."""
-    if not tool_rules or not tool.isascii():
-        return tool, None
-    if tool in tool_rules:
-        return tool, tool_rules[tool]
-    key = name_key(tool)
-    for name, rule in tool_rules.items():
-        if name_key(name) == key:
-            return name, rule
-    return tool, None
 
 
 def classify_name(tokens: list[str]) -> Classification:
@@ -196,17 +180,17 @@ def classify_name(tokens: list[str]) -> Classification:
             return Classification(Operation.OTHER, f"opaque verb {token!r}")
         if index > 0 and tokens[index - 1] in CONJUNCTIONS and _read_class(token) is None:
             return Classification(Operation.OTHER, f"unknown verb {token!r} after {tokens[index - 1]!r}")
-    operation = _read_class(tokens[0])
-    if operation is None:
+    read = _read_class(tokens[0])
+    if read is None:
         return Classification(Operation.OTHER, "unclassified")
     # A write verb glued into other words (`detailsACCEPTcustomer`, `list_deleted`) still counts,
     # across the split points too; short verbs (pay, set, add) are skipped: they start common nouns.
     rest = "".join(tokens[1:])
-    for verbs, write in _GLUED_VERBS:
-        glued = next((verb for verb in verbs if verb in rest), None)
+    for glued_verbs, write in _GLUED_VERBS:
+        glued = next((verb for verb in glued_verbs if verb in rest), None)
         if glued is not None:
             return Classification(write, f"verb {glued!r} inside the name")
-    return Classification(operation, f"verb {tokens[0]!r}")
+    return Classification(read, f"verb {tokens[0]!r}")
 
 
 def _read_class(token: str) -> Operation | None:
@@ -256,7 +240,7 @@ def classify_operation_id(op_id: str) -> Operation | None:
             return Operation.SEARCH
         return Operation.LIST if _is_plural(last) else Operation.READ
     for word in reversed(words):
-        singular = word[:-1] if word.endswith("s") else word
+        singular = word.removesuffix("s")
         for candidate in (word, singular):
             if candidate in DELETE_VERBS:
                 return Operation.DELETE

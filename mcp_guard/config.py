@@ -12,18 +12,27 @@ Shape (user-facing names are fixed):
         blocked_operations: [create, update, delete]
         audit: {dir: ..., retention_days: 90}
 
+Where (`find_config`), first match wins: `--config`, `$MCP_GUARD_CONFIG`, the user's config dir
+(`$XDG_CONFIG_HOME/mcp-guard/config.yaml`, else `~/.config/mcp-guard/config.yaml`), then the
+packaged default. Never the working directory: clients start servers in the workspace, and a
+cloned repository must not be able to replace the user's policy.
+
 Loading (`load_config`): YAML `safe_load`, then `${VAR}` / `${VAR:-default}` interpolation in
 string values (`$${` is a literal `${`), then `~` expansion and config-relative resolution of the
 path keys (`audit.dir`, `upstream.cwd`), then pydantic validation. Every failure is a ConfigError
-naming the file, the key path and what is wrong, never a secret value.
+naming the file, the key path and what is wrong, never a secret value. The loaded config carries
+the sha256 of the file's bytes (the policy version every audit record names) and, per key path,
+the environment variables its value was read from (so a key's messages can name its variable).
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -195,10 +204,16 @@ class GuardConfig(_Strict):
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A validated config and the file it came from."""
+    """A validated config, the file it came from, and that file's sha256."""
 
     config: GuardConfig
     path: Path
+    sha256: str = ""
+    variables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # key path -> variables read
+
+    def variables_of(self, keypath: str) -> tuple[str, ...]:
+        """The environment variables the value at `keypath` (e.g. `profiles.live.api_key`) came from."""
+        return self.variables.get(keypath, ())
 
     def profile(self, name: str) -> Profile:
         try:
@@ -220,11 +235,10 @@ def default_config_path() -> Path:
 
 
 def config_search_path(environ: Mapping[str, str] = os.environ) -> list[Path]:
-    """Where a config is looked for without --config, first match wins."""
+    """Where a config is looked for without --config, first match wins (never the working directory)."""
     candidates: list[Path] = []
     if environ.get(ENV_CONFIG_VAR):
         candidates.append(Path(environ[ENV_CONFIG_VAR]).expanduser())
-    candidates.append(Path("mcp-guard.yaml"))
     home = environ.get("HOME")
     config_home = environ.get("XDG_CONFIG_HOME") or (str(Path(home) / ".config") if home else None)
     if config_home:
@@ -252,24 +266,29 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
         path = find_config(environ)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    return LoadedConfig(config=parse_config(text, path, environ), path=path)
+    variables: dict[str, tuple[str, ...]] = {}
+    config = parse_config(text, path, environ, variables)
+    return LoadedConfig(config=config, path=path, sha256=hashlib.sha256(data).hexdigest(), variables=variables)
 
 
-def parse_config(text: str, path: Path, environ: Mapping[str, str]) -> GuardConfig:
+def parse_config(text: str, path: Path, environ: Mapping[str, str], variables: dict[str, tuple[str, ...]] | None = None) -> GuardConfig:
     raw = _load_yaml(text, path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping with 'profiles'")
-    data = interpolate(raw, environ, path)
+    data = interpolate(raw, environ, path, variables=variables)
     _resolve_paths(data, path.parent)
     try:
         return GuardConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, path)) from None
+        raise ConfigError(format_validation_error(exc, path, data)) from None
 
 
 def _load_yaml(text: str, path: Path) -> Any:
@@ -286,14 +305,23 @@ def _load_yaml(text: str, path: Path) -> Any:
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
 
 
-def interpolate(value: Any, environ: Mapping[str, str], path: Path, keypath: str = "") -> Any:
-    """Replace `${VAR}` / `${VAR:-default}` in every string value (keys are left alone)."""
+def interpolate(
+    value: Any, environ: Mapping[str, str], path: Path, keypath: str = "", *, variables: dict[str, tuple[str, ...]] | None = None
+) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string value (keys are left alone).
+
+    `variables`, when given, collects the variables each key path's value was read from.
+    """
     if isinstance(value, dict):
-        return {k: interpolate(v, environ, path, _join(keypath, k)) for k, v in value.items()}
+        return {k: interpolate(v, environ, path, _join(keypath, k), variables=variables) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate(v, environ, path, f"{keypath}[{i}]") for i, v in enumerate(value)]
+        return [interpolate(v, environ, path, f"{keypath}[{i}]", variables=variables) for i, v in enumerate(value)]
     if not isinstance(value, str) or "$" not in value:
         return value
+    if variables is not None:
+        names = tuple(m.group(1) for m in _VAR.finditer(value) if m.group(1))
+        if names:
+            variables[keypath] = names
 
     def replace(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -342,17 +370,64 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
 _UNION_TAGS = re.compile(r"^(RedactionSettings|UpstreamConfig|literal\[.*\]|function-.*)$")
 
 
-def format_validation_error(exc: ValidationError, path: Path) -> str:
+def format_validation_error(exc: ValidationError, path: Path, data: Any = None) -> str:
     lines: list[str] = []
     for error in exc.errors(include_url=False):
         loc = [part for part in error["loc"] if not (isinstance(part, str) and _UNION_TAGS.match(part))]
         tagged = any(isinstance(part, str) and part.startswith("literal[") for part in error["loc"])
         if tagged and len(exc.errors()) > 1:
             continue  # the "or 'off'" half of a union: the other half says what is wrong
-        line = f"{path}: {_loc(loc) or '<top>'}: {_message(error)}"
+        message = _message(error)
+        if error["type"] == "extra_forbidden":
+            message += _did_you_mean(loc)
+        line = f"{path}: {_loc(loc) or '<top>'}: {message}"
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _did_you_mean(loc: list[Any]) -> str:
+    """`; did you mean 'retention_days'?` for a misspelled key, from the model at that place."""
+    *parents, key = loc
+    known = _known_keys(parents)
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6) if known else []
+    return f"; did you mean {close[0]!r}?" if close else (f" (known keys: {', '.join(known)})" if known else "")
+
+
+def _known_keys(parents: list[Any]) -> list[str]:
+    """The keys the config accepts under `parents` (a location in GuardConfig), or [] if unknown."""
+    model: Any = GuardConfig
+    free_key = False  # the next part is a key of a mapping (a profile or tool name), not a field
+    for part in parents:
+        if free_key or isinstance(part, int):
+            free_key = False
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        model = _model_of(annotation)
+        free_key = _is_mapping(annotation)
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields and not free_key else []
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (`Profile`, `dict[str, Profile]`, `X | None`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_mapping(annotation: Any) -> bool:
+    origin = getattr(annotation, "__origin__", None)
+    if origin is dict:
+        return True
+    return any(_is_mapping(arg) for arg in getattr(annotation, "__args__", ()) if arg is not type(None))
 
 
 def _loc(parts: list[Any]) -> str:

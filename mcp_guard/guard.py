@@ -1,64 +1,48 @@
-"""What mcp-guard does to each message: decide, redact, record.
+"""What mcp-guard does to each message: run the pipeline, answer, record.
 
-The relay moves messages and keeps time; this module holds the session's policy and turns every
-client request into either a message to forward or an answer of its own, and every upstream
-message into what the client may see. Each path fails closed: when a guard cannot do its job, the
-client gets an error naming the reason, never the unguarded message.
+The relay moves messages and keeps time; the guard turns every client request into either a
+message to forward or an answer of its own, and every upstream message into what the client may
+see. It runs the session's pipeline (`mcp_guard.checks`) for the decisions and filters, and owns
+the record: every request ends in exactly one audit record, written before its answer is
+released. Each path fails closed: when a check or filter cannot do its job, the client gets an
+error naming the reason, never the unguarded message.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mcp_guard import jsonrpc
-from mcp_guard.audit import AuditLog, AuditRecord
+from mcp_guard.audit import AuditRecord, Outcome
 from mcp_guard.audit.settings import AuditFailureMode
+from mcp_guard.checks import Call, Pipeline, Refusal, Withheld
 from mcp_guard.config import Profile
 from mcp_guard.errors import AuditError, RedactionError
-from mcp_guard.jsonrpc import Message, RequestId
-from mcp_guard.livemode import find_livemode_mismatch
-from mcp_guard.policy import Decision, decide, decide_method, is_listed
+from mcp_guard.jsonrpc import Message
+from mcp_guard.operations import Operation
+from mcp_guard.policy import Decision
 from mcp_guard.redaction import Redactor
-from mcp_guard.telemetry import RequestSpan, Telemetry
+from mcp_guard.telemetry import Telemetry
 
 logger = logging.getLogger("mcp_guard")
-
-# Outcomes recorded in the audit trail and on spans.
-OK, IS_ERROR, JSONRPC_ERROR, CANCELLED, TIMEOUT, UPSTREAM_DIED, DENIED = (
-    "ok",
-    "is_error",
-    "jsonrpc_error",
-    "cancelled",
-    "timeout",
-    "upstream_died",
-    "denied",
-)
-
 
 # Notifications a client may send (MCP 2024-11-05 .. 2025-11-25). Anything else could only be an
 # action the policy never saw, so it is dropped: unknown means denied, for notifications too.
 CLIENT_NOTIFICATIONS = frozenset(
     {"notifications/initialized", "notifications/cancelled", "notifications/progress", "notifications/roots/list_changed"}
 )
+INVALID_METHOD = "(invalid)"  # the method recorded for a line that was not a request we accept
+FRAMING_RULE = "jsonrpc.framing"
 
 
-@dataclass
-class Call:
-    """One client request on its way through the guard."""
+class AuditSink(Protocol):
+    """Where records go: `commit` returns once the record is written, or raises AuditError."""
 
-    client_id: RequestId | None
-    method: str
-    tool: str | None
-    arguments: Any  # already redacted: this is what the audit trail keeps
-    decision: Decision | None
-    span: RequestSpan
-    started: float = field(default_factory=time.perf_counter)
-    redactions: dict[str, int] = field(default_factory=dict)
+    async def commit(self, record: AuditRecord) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +57,7 @@ class Answer:
     line: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SessionInfo:
     profile_name: str
     profile: Profile
@@ -85,103 +69,94 @@ class Guard:
     def __init__(
         self,
         session: SessionInfo,
-        redactor: Redactor | None,
-        audit_log: AuditLog,
+        pipeline: Pipeline,
+        audit: AuditSink,
         telemetry: Telemetry,
+        *,
+        redactor: Redactor | None,
         stderr_log: Callable[[str], None] | None = None,
     ) -> None:
         self._session = session
-        self._profile = session.profile
-        self._redactor = redactor  # None only when the profile says `redaction: off`
-        self._audit = audit_log
+        self._pipeline = pipeline
+        self._audit = audit
         self._telemetry = telemetry
+        self._redactor = redactor  # for what is recorded or logged; None only with `redaction: off`
         self._stderr_log = stderr_log or (lambda text: logger.info("upstream stderr: %s", text))
         self._client: dict[str, Any] | None = None
         self._protocol_version: str | None = None
-        self._output_schemas: dict[str, dict[str, Any]] = {}
 
     # ---- client -> upstream -------------------------------------------------------------
 
-    def admit(self, message: Message) -> Forward | Answer:
+    async def admit(self, message: Message) -> Forward | Answer:
         """Decide a client request: forward it (possibly with trace context added) or answer it."""
+        call = self._open(message)
+        refusal = self._prepare_record(call)
+        if refusal is None:
+            for check in self._pipeline.request_checks:
+                refusal = check.check(call)
+                if refusal is not None:
+                    break
+        if refusal is not None:
+            call.decision = refusal.decision
+            return Answer(call, await self._deny(call, refusal))
+        return Forward(call, self._with_trace_context(call, message))
+
+    def _open(self, message: Message) -> Call:
         method: str = message["method"]
         params: dict[str, Any] = message.get("params") or {}
+        if method == "initialize":
+            client_info = params.get("clientInfo")
+            self._client = client_info if isinstance(client_info, dict) else None
+            version = params.get("protocolVersion")
+            self._protocol_version = version if isinstance(version, str) else None
         is_tool_call = method == "tools/call"
         tool = params.get("name") if is_tool_call else None
-        if method == "initialize":
-            self._client = params.get("clientInfo") if isinstance(params.get("clientInfo"), dict) else None
-            self._protocol_version = params.get("protocolVersion")
+        arguments = params.get("arguments") if is_tool_call else None
+        meta = params.get("_meta")
         span = self._telemetry.start_request(
             method,
             target=tool if isinstance(tool, str) else None,
             request_id=message["id"],
             protocol_version=self._protocol_version,
-            client_meta=params.get("_meta") if isinstance(params.get("_meta"), dict) else None,
+            client_meta=meta if isinstance(meta, dict) else None,
         )
-        call = Call(message["id"], method, tool if isinstance(tool, str) else None, None, None, span)
+        return Call(
+            client_id=message["id"],
+            method=method,
+            params=params,
+            span=span,
+            tool=tool if isinstance(tool, str) else None,
+            arguments=arguments if isinstance(arguments, dict) else None,
+        )
 
+    def _prepare_record(self, call: Call) -> Refusal | None:
+        """Redact the arguments for the audit trail; a call whose record cannot be made safe is refused."""
+        raw = call.params.get("arguments") if call.method == "tools/call" else None
+        if raw is None or self._redactor is None:
+            call.audit_arguments = raw
+            return None
         try:
-            call.arguments = self._redact_for_audit(params.get("arguments")) if is_tool_call else None
+            call.audit_arguments = self._redactor.redact(raw).value
         except RedactionError as exc:
-            return Answer(call, self.refuse(call, jsonrpc.REFUSED, f"mcp-guard refused the request: {exc}"))
+            reason = f"mcp-guard refused the request: its arguments cannot be redacted for the audit trail ({exc})"
+            return Refusal(Decision(False, Operation.OTHER, "redaction.arguments", reason), jsonrpc.REFUSED)
+        return None
 
-        method_decision = decide_method(self._profile, method)
-        if not method_decision.allowed:
-            call.decision = method_decision
-            return Answer(call, self._finish(call, jsonrpc.error_response(call.client_id, jsonrpc.METHOD_NOT_FOUND, method_decision.reason), DENIED))
-        if is_tool_call:
-            if not isinstance(tool, str):
-                call.decision = method_decision
-                return Answer(call, self.refuse(call, jsonrpc.INVALID_PARAMS, "tools/call needs a string 'name'"))
-            arguments = params.get("arguments")
-            call.decision = decide(self._profile, tool, arguments if isinstance(arguments, dict) else None)
-            if not call.decision.allowed:
-                denial = jsonrpc.tool_error_result(f"mcp-guard denied this call: {call.decision.reason} (rule: {call.decision.rule})")
-                return Answer(call, self._finish(call, jsonrpc.result_response(call.client_id, denial), DENIED))
+    def _with_trace_context(self, call: Call, message: Message) -> Message:
+        meta = call.params.get("_meta")
+        injected = call.span.inject(meta if isinstance(meta, dict) else None)
+        if injected is meta or not injected:
+            return message
+        return {**message, "params": {**call.params, "_meta": injected}}
+
+    async def _deny(self, call: Call, refusal: Refusal) -> bytes:
+        decision = refusal.decision
+        if refusal.code is None:
+            text = f"mcp-guard denied this call: {decision.reason} (rule: {decision.rule})"
+            response = jsonrpc.result_response(_id(call), jsonrpc.tool_error_result(text))
         else:
-            call.decision = method_decision
-
-        forwarded = message
-        meta = params.get("_meta")
-        injected = span.inject(meta if isinstance(meta, dict) else None)
-        if injected is not meta and injected:
-            forwarded = {**message, "params": {**params, "_meta": injected}}
-        return Forward(call, forwarded)
-
-    # ---- upstream -> client -------------------------------------------------------------
-
-    def respond(self, call: Call, message: Message) -> bytes:
-        """The line the client gets for the upstream's answer to `call`."""
-        if "error" in message:
-            try:
-                error = self._redact(call, message["error"])
-            except RedactionError as exc:
-                return self.refuse(call, jsonrpc.REFUSED, f"mcp-guard withheld the upstream's error: {exc}")
-            return self._finish(call, {**message, "id": call.client_id, "error": error}, JSONRPC_ERROR)
-
-        result = message.get("result")
-        if not isinstance(result, dict):
-            return self.refuse(call, jsonrpc.INTERNAL_ERROR, "the upstream sent a result that is not an object")
-        mismatch = find_livemode_mismatch(result, self._profile.mode)
-        if mismatch is not None:
-            text = (
-                f"mcp-guard withheld this result: it holds an object whose livemode contradicts the "
-                f"'{self._session.profile_name}' profile ({self._profile.mode.value} mode) at {mismatch}"
-            )
-            if call.method == "tools/call":
-                return self._finish(call, jsonrpc.result_response(call.client_id, jsonrpc.tool_error_result(text)), IS_ERROR)
-            return self.refuse(call, jsonrpc.REFUSED, text)
-        if call.method == "tools/list":
-            result = self._filter_tools(result)
-        try:
-            redacted = self._redact_result(call, result)
-        except RedactionError as exc:
-            text = f"mcp-guard withheld this result because it could not be redacted: {exc}"
-            if call.method == "tools/call":
-                return self._finish(call, jsonrpc.result_response(call.client_id, jsonrpc.tool_error_result(text)), IS_ERROR)
-            return self.refuse(call, jsonrpc.REFUSED, text)
-        outcome = IS_ERROR if redacted.get("isError") is True else OK
-        return self._finish(call, {**message, "id": call.client_id, "result": redacted}, outcome)
+            response = jsonrpc.error_response(call.client_id, refusal.code, decision.reason)
+        return await self._finish(call, response, Outcome.DENIED)
 
     def admits_notification(self, message: Message) -> bool:
         """Client notifications the upstream may see: the four MCP defines for clients, no others."""
@@ -190,17 +165,49 @@ class Guard:
         logger.warning("dropped client notification %r: not one MCP defines for clients", message["method"])
         return False
 
+    # ---- upstream -> client -------------------------------------------------------------
+
+    async def respond(self, call: Call, message: Message) -> bytes:
+        """The line the client gets for the upstream's answer to `call`."""
+        filters = self._pipeline.response_filters
+        if "error" in message:
+            error: dict[str, Any] = message["error"]
+            try:
+                for step in filters:
+                    error = step.on_error(call, error)
+            except Withheld as withheld:
+                return await self.refuse(call, jsonrpc.REFUSED, withheld.reason)
+            except Exception:  # noqa: BLE001 - a filter that breaks must not let the unfiltered error through
+                logger.exception("internal error filtering an error answer to %s; it was withheld", call.method)
+                return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+            return await self._finish(call, {**message, "id": call.client_id, "error": error}, Outcome.JSONRPC_ERROR)
+        try:
+            result = message.get("result")
+            if not isinstance(result, dict):
+                return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "the upstream sent a result that is not an object")
+            for step in filters:
+                result = step.on_result(call, result)
+        except Withheld as withheld:
+            return await self._withhold(call, withheld.reason)
+        except Exception:  # noqa: BLE001 - a filter that breaks must not let the unfiltered answer through
+            logger.exception("internal error filtering the answer to %s; it was withheld", call.method)
+            return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+        outcome = Outcome.IS_ERROR if result.get("isError") is True else Outcome.OK
+        return await self._finish(call, {**message, "id": call.client_id, "result": result}, outcome)
+
+    async def _withhold(self, call: Call, text: str) -> bytes:
+        if call.method == "tools/call":
+            return await self._finish(call, jsonrpc.result_response(_id(call), jsonrpc.tool_error_result(text)), Outcome.IS_ERROR)
+        return await self.refuse(call, jsonrpc.REFUSED, text)
+
     def from_upstream(self, message: Message) -> Message | None:
         """An upstream request or notification as the client may see it; None drops it."""
-        params = message.get("params")
-        if params is None or self._redactor is None:
-            return message
-        try:
-            redaction = self._redactor.redact(params)
-        except RedactionError as exc:
-            logger.warning("dropped upstream %s: it could not be redacted (%s)", message.get("method"), exc)
-            return None
-        return {**message, "params": redaction.value} if redaction.changed else message
+        visible: Message | None = message
+        for step in self._pipeline.response_filters:
+            if visible is None:
+                break
+            visible = step.on_upstream_message(visible)
+        return visible
 
     def on_stderr(self, text: str) -> str:
         """Redact one upstream stderr line before anything of it is logged or kept."""
@@ -217,142 +224,107 @@ class Guard:
 
     # ---- endings without an upstream answer ---------------------------------------------
 
-    def refuse(self, call: Call, code: int, text: str, outcome: str = JSONRPC_ERROR) -> bytes:
-        return self._finish(call, jsonrpc.error_response(call.client_id, code, text), outcome)
+    async def refuse(self, call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> bytes:
+        return await self._finish(call, jsonrpc.error_response(call.client_id, code, text), outcome)
 
-    def abandon(self, call: Call, outcome: str, text: str) -> None:
+    async def abandon(self, call: Call, outcome: Outcome, text: str) -> None:
         """Record a request that gets no answer (the client cancelled it, or left)."""
         try:
-            self._record(call, outcome, text, 0)
+            await self._record(call, outcome, text, 0)
         except AuditError as exc:  # no answer is left to refuse: say it loudly instead
-            logger.error("audit record of a %s request lost: %s", outcome, exc)
-        call.span.finish(outcome=outcome, error_type=None, decision=_decision_name(call), rule=_rule(call), operation=_operation(call), redactions=call.redactions)
+            logger.error("audit record of a %s request lost: %s", outcome.value, exc)
+        self._end_span(call, outcome, None)
 
-    def reject_unparsed(self, problem: jsonrpc.FramingProblem | jsonrpc.Oversized, max_bytes: int) -> bytes:
+    async def reject_unparsed(self, problem: jsonrpc.FramingProblem | jsonrpc.Oversized, max_bytes: int) -> bytes:
         """Answer (and record) a line from the client that is not a message the relay accepts."""
         if isinstance(problem, jsonrpc.Oversized):
             problem = jsonrpc.FramingProblem(
                 jsonrpc.INVALID_REQUEST, f"message of {problem.size} bytes exceeds the {max_bytes}-byte limit; it was discarded"
             )
-        span = self._telemetry.start_request("(invalid)", target=None, request_id=problem.id, protocol_version=self._protocol_version, client_meta=None)
-        call = Call(problem.id, "(invalid)", None, None, None, span)
-        return self.refuse(call, problem.code, problem.message)
+        span = self._telemetry.start_request(INVALID_METHOD, target=None, request_id=problem.id, protocol_version=self._protocol_version, client_meta=None)
+        call = Call(client_id=problem.id, method=INVALID_METHOD, params={}, span=span)
+        call.decision = Decision(False, Operation.OTHER, FRAMING_RULE, problem.message)
+        return await self.refuse(call, problem.code, problem.message, Outcome.DENIED)
 
-    # ---- internals ----------------------------------------------------------------------
+    # ---- the record ---------------------------------------------------------------------
 
-    def _filter_tools(self, result: dict[str, Any]) -> dict[str, Any]:
-        tools = result.get("tools")
-        if not isinstance(tools, list):  # nothing we can check is nothing we may show
-            return {**result, "tools": []}
-        listed = []
-        for tool in tools:
-            name = tool.get("name") if isinstance(tool, dict) else None
-            if isinstance(name, str) and is_listed(self._profile, name):
-                listed.append(tool)
-                if isinstance(tool.get("outputSchema"), dict):
-                    self._output_schemas[name] = tool["outputSchema"]
-        return {**result, "tools": listed}
-
-    def _redact_result(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
-        if self._redactor is None:
-            return result
-        redaction = self._redactor.redact(result)
-        _add_counts(call.redactions, redaction.counts)
-        redacted: dict[str, Any] = redaction.value
-        schema = self._output_schemas.get(call.tool or "")
-        if (
-            schema is not None
-            and "structuredContent" in redacted
-            and redacted.get("isError") is not True
-            and any(p.startswith("/structuredContent") for p in redaction.pointers)
-        ):
-            problem = self._redactor.check_output_schema(redacted.get("structuredContent"), schema)
-            if problem is not None:
-                note = (
-                    "mcp-guard redacted this result and its structuredContent no longer matches the "
-                    f"tool's outputSchema ({problem}); the redacted content follows"
-                )
-                content = [{"type": "text", "text": note}, *redacted.get("content", [])]
-                redacted = {k: v for k, v in redacted.items() if k != "structuredContent"}
-                redacted.update(content=content, isError=True)
-        return redacted
-
-    def _redact(self, call: Call, value: Any) -> Any:
-        if self._redactor is None:
-            return value
-        redaction = self._redactor.redact(value)
-        _add_counts(call.redactions, redaction.counts)
-        return redaction.value
-
-    def _redact_for_audit(self, arguments: Any) -> Any:
-        if self._redactor is None or arguments is None:
-            return arguments
-        return self._redactor.redact(arguments).value
-
-    def _finish(self, call: Call, response: Message, outcome: str) -> bytes:
+    async def _finish(self, call: Call, response: Message, outcome: Outcome) -> bytes:
         """Encode the answer, record it (fail closed), end the span."""
         line = jsonrpc.encode(response)
         error = response.get("error")
         error_text = error.get("message") if isinstance(error, dict) else None
-        if error_text is None and outcome == IS_ERROR:
+        if error_text is None and outcome is Outcome.IS_ERROR:
             error_text = _first_text(response.get("result"))
         try:
-            self._record(call, outcome, error_text, len(line))
+            await self._record(call, outcome, error_text, len(line))
         except AuditError as exc:
-            line = jsonrpc.encode(
-                jsonrpc.error_response(call.client_id, jsonrpc.REFUSED, f"mcp-guard refused the request: {exc}")
-            )
-            outcome, error = JSONRPC_ERROR, {"code": jsonrpc.REFUSED}
-        error_type = str(error["code"]) if isinstance(error, dict) else ("tool_error" if outcome == IS_ERROR else None)
-        call.span.finish(outcome=outcome, error_type=error_type, decision=_decision_name(call), rule=_rule(call), operation=_operation(call), redactions=call.redactions)
+            line = jsonrpc.encode(jsonrpc.error_response(call.client_id, jsonrpc.REFUSED, f"mcp-guard refused the request: {exc}"))
+            outcome, error = Outcome.JSONRPC_ERROR, {"code": jsonrpc.REFUSED}
+        error_type = str(error["code"]) if isinstance(error, dict) else ("tool_error" if outcome is Outcome.IS_ERROR else None)
+        self._end_span(call, outcome, error_type)
         return line
 
-    def _record(self, call: Call, outcome: str, error: str | None, size: int) -> None:
+    def _end_span(self, call: Call, outcome: Outcome, error_type: str | None) -> None:
+        decision = call.decision
+        call.span.finish(
+            outcome=outcome.value,
+            error_type=error_type,
+            decision=_verdict(decision),
+            rule=decision.rule if decision is not None else None,
+            operation=_operation(call),
+            redactions=call.redactions,
+        )
+
+    async def _record(self, call: Call, outcome: Outcome, error: str | None, size: int) -> None:
         session = self._session
+        decision = call.decision
         record = AuditRecord(
             profile=session.profile_name,
-            mode=self._profile.mode.value,
+            mode=session.profile.mode.value,
             client=self._client,
             request_id=call.client_id,
             method=call.method,
             tool=call.tool,
             operation=_operation(call),
-            decision=_decision_name(call),
-            rule=_rule(call),
-            reason=call.decision.reason if call.decision is not None else None,
-            arguments=call.arguments,
+            decision="allow" if decision is not None and decision.allowed else "deny",
+            rule=decision.rule if decision is not None else None,
+            reason=decision.reason if decision is not None else None,
+            arguments=call.audit_arguments,
             outcome=outcome,
-            error=error,
+            error=self._redact_text(error),
             duration_ms=round((time.perf_counter() - call.started) * 1000, 3),
             result_bytes=size,
             redactions=dict(call.redactions),
             upstream=session.upstream,
             key_fingerprint=session.key_fingerprint,
-            decision_id=uuid.uuid4().hex,
         )
         try:
-            self._audit.write(record)
+            await self._audit.commit(record)
         except AuditError as exc:
-            if self._profile.audit.on_failure is AuditFailureMode.DENY:
+            if session.profile.audit.on_failure is AuditFailureMode.DENY:
                 raise
             logger.error("audit record lost (audit.on_failure: allow): %s", exc)
 
+    def _redact_text(self, text: str | None) -> str | None:
+        """Error texts are recorded as redacted as what the client sees (they may quote upstream data)."""
+        if text is None or self._redactor is None:
+            return text
+        try:
+            redacted: str = self._redactor.redact_text(text).value
+        except RedactionError:
+            return "[an error text that could not be redacted was not recorded]"
+        return redacted
 
-def _add_counts(total: dict[str, int], counts: dict[str, int]) -> None:
-    for name, count in counts.items():
-        total[name] = total.get(name, 0) + count
+
+def _id(call: Call) -> jsonrpc.RequestId:
+    assert call.client_id is not None  # only requests (which carry ids) are answered with a result
+    return call.client_id
 
 
-def _decision_name(call: Call) -> str | None:
-    if call.decision is None:
-        return "deny" if call.method == "(invalid)" else None
-    return "allow" if call.decision.allowed else "deny"
-
-
-def _rule(call: Call) -> str | None:
-    if call.decision is None:
-        return "jsonrpc.framing" if call.method == "(invalid)" else None
-    return call.decision.rule
+def _verdict(decision: Decision | None) -> str | None:
+    if decision is None:
+        return None
+    return "allow" if decision.allowed else "deny"
 
 
 def _operation(call: Call) -> str | None:
@@ -365,5 +337,6 @@ def _first_text(result: Any) -> str | None:
     if isinstance(result, dict):
         for item in result.get("content") or []:
             if isinstance(item, dict) and isinstance(item.get("text"), str):
-                return item["text"][:500]
+                text: str = item["text"][:500]
+                return text
     return None

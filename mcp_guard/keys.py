@@ -52,6 +52,30 @@ def key_kind(key: str) -> KeyKind:
     return KeyKind(f"{match.group(1)}_{match.group(2)}")
 
 
+_PREFIX = re.compile(r"^(sk|rk|pk)_(test|live)_")
+MIN_KEY_BODY = 8  # Stripe's keys carry dozens of characters after the prefix; fewer is a truncated paste
+
+
+def describe_malformed(key: str) -> str:
+    """What is wrong with a value that is not a Stripe key, without repeating the value."""
+    if key != key.strip():
+        return "the key has leading or trailing whitespace (a copy-paste slip?); remove it"
+    prefix = _PREFIX.match(key)
+    if prefix is None:
+        if key.startswith(("whsec_", "ek_")):
+            return "this is a webhook secret or an ephemeral key, not an API key; use an sk_ or rk_ key"
+        if re.match(r"^(sk|rk|pk)_", key):
+            return "the key's mode is missing or misspelled: it must start with sk_test_, rk_test_, sk_live_ or rk_live_"
+        return "not a Stripe secret or restricted key (expected sk_test_, rk_test_, sk_live_ or rk_live_)"
+    body = key[prefix.end():]
+    if len(body) < MIN_KEY_BODY:
+        return f"{prefix.group(0)} key is truncated: {len(body)} characters after the prefix, Stripe's keys have dozens"
+    bad = sorted({ch for ch in body if not (ch.isascii() and (ch.isalnum() or ch == "_"))})
+    if bad:
+        return f"{prefix.group(0)} key holds characters Stripe keys never have ({len(bad)} kind(s), e.g. quotes or spaces)"
+    return "not a Stripe secret or restricted key (expected sk_test_, rk_test_, sk_live_ or rk_live_)"
+
+
 def key_fingerprint(key: str) -> str:
     """`sk_test_…FAKE sha256:0c1d2e3f`: the type, the last 4 (as Stripe's dashboard shows) and a short hash."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
@@ -68,13 +92,15 @@ def check_key_binding(profile: Profile, key: str | None, *, where: str) -> None:
     kind = key_kind(key)
     name = profile.name
     if kind is KeyKind.UNKNOWN:
-        raise KeyBindingError(f"{where}: not a Stripe secret or restricted key (expected sk_test_, rk_test_, sk_live_ or rk_live_)")
+        raise KeyBindingError(f"{where}: {describe_malformed(key)}")
     shown = key_fingerprint(key)
     if kind.publishable:
         raise KeyBindingError(f"{where}: {shown} is a publishable key; the upstream needs a restricted (rk_) or secret (sk_) key")
-    if kind.mode is not profile.mode:
+    key_mode = kind.mode
+    assert key_mode is not None  # UNKNOWN was refused above
+    if key_mode is not profile.mode:
         raise KeyBindingError(
-            f"{where}: {shown} is a {kind.mode.value} key but profile {name!r} has mode {profile.mode.value}; test and live never mix"
+            f"{where}: {shown} is a {key_mode.value} key but profile {name!r} has mode {profile.mode.value}; test and live never mix"
         )
     if profile.mode is Mode.LIVE and not kind.restricted and not profile.allow_unrestricted_live_key:
         raise KeyBindingError(

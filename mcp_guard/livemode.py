@@ -17,7 +17,7 @@ MAX_JSON_TEXT = 16 * 1024 * 1024
 
 
 # Where a node sits: (parent's path, key), built only when a mismatch has to be reported.
-_Path = tuple[Any, str | int] | None
+_Path = tuple[Any, object] | None  # a key, an index, or _SAME_PLACE
 
 
 def _pointer(path: _Path) -> str:

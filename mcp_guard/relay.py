@@ -21,7 +21,9 @@ import anyio
 from anyio.abc import TaskGroup
 
 from mcp_guard import jsonrpc
-from mcp_guard.guard import CANCELLED, TIMEOUT, UPSTREAM_DIED, Answer, Call, Guard
+from mcp_guard.audit import Outcome
+from mcp_guard.checks import Call
+from mcp_guard.guard import Answer, Guard
 from mcp_guard.jsonrpc import FramingProblem, Kind, Message, Oversized, kind_of
 from mcp_guard.transports.channel import Channel, ChannelClosed
 
@@ -89,7 +91,7 @@ class Relay:
             while True:
                 inbound = await self._client.receive()
                 if isinstance(inbound, (FramingProblem, Oversized)):
-                    await self._client.send_line(self._guard.reject_unparsed(inbound, self._max_message_bytes))
+                    await self._client.send_line(await self._guard.reject_unparsed(inbound, self._max_message_bytes))
                     continue
                 try:
                     await self._from_client(inbound)
@@ -100,7 +102,7 @@ class Relay:
                     if kind_of(inbound) is Kind.REQUEST:
                         await self._client.send(jsonrpc.error_response(inbound["id"], jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the request was not forwarded"))
         except ChannelClosed:
-            self._abandon_all(CANCELLED, "the client closed the connection")
+            await self._abandon_all(Outcome.CANCELLED, "the client closed the connection")
         self._stop()
 
     async def _from_client(self, message: Message) -> None:
@@ -113,7 +115,7 @@ class Relay:
             await self._forward_client_response(message)
 
     async def _admit(self, message: Message) -> None:
-        admission = self._guard.admit(message)
+        admission = await self._guard.admit(message)
         if isinstance(admission, Answer):
             await self._client.send_line(admission.line)
             return
@@ -136,10 +138,10 @@ class Relay:
             key = _typed(params.get("requestId")) if isinstance(params, dict) else None
             upstream_id = self._upstream_id_of.get(key) if key is not None else None
             pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
-            if pending is None:
+            if upstream_id is None or pending is None:
                 return  # nothing of ours to cancel; never forward a cancellation we cannot map
             self._settle(upstream_id, pending)
-            self._guard.abandon(pending.call, CANCELLED, str(params.get("reason") or "cancelled by the client"))
+            await self._guard.abandon(pending.call, Outcome.CANCELLED, str(params.get("reason") or "cancelled by the client"))
             message = {**message, "params": {**params, "requestId": upstream_id}}
         await self._send_upstream(message)
 
@@ -196,11 +198,7 @@ class Relay:
             logger.warning("dropped an upstream response to unknown or expired request id %r", message.get("id"))
             return
         self._settle(upstream_id, pending)
-        try:
-            line = self._guard.respond(pending.call, message)
-        except Exception:  # withhold rather than pass unguarded, and still answer the client
-            logger.exception("internal error on the answer to %s; it was withheld", pending.call.method)
-            line = self._guard.refuse(pending.call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+        line = await self._guard.respond(pending.call, message)
         if pending.call.method == "initialize":
             version = (message.get("result") or {}).get("protocolVersion")
             if isinstance(version, str):
@@ -214,10 +212,10 @@ class Relay:
             await wait_exit(EXIT_CODE_WAIT_SECONDS)
             reason = self._upstream.describe_exit()
         pending, self._pending = self._pending, {}
-        for upstream_id, entry in pending.items():
+        for entry in pending.values():
             entry.timer.cancel()
             self._upstream_id_of.pop(_typed(entry.call.client_id), None)
-            line = self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"{reason} before answering", UPSTREAM_DIED)
+            line = await self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"{reason} before answering", Outcome.UPSTREAM_DIED)
             await self._client_send_quietly(line)
         logger.error("%s; mcp-guard stops", reason)
         self._exit = ExitCode.UPSTREAM_DIED
@@ -230,11 +228,13 @@ class Relay:
         if pending is None or self._tg is None:
             return
         self._settle(upstream_id, pending)
-        text = f"the upstream did not answer '{pending.call.method}' within {timeout:g} s"
-        line = self._guard.refuse(pending.call, jsonrpc.REQUEST_TIMEOUT, text, TIMEOUT)
+        self._tg.start_soon(self._time_out, upstream_id, pending.call, timeout)
+
+    async def _time_out(self, upstream_id: int, call: Call, seconds: float) -> None:
+        text = f"the upstream did not answer '{call.method}' within {seconds:g} s"
         cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": text}}
-        self._tg.start_soon(self._client_send_quietly, line)
-        self._tg.start_soon(self._send_upstream, cancel)
+        await self._send_upstream(cancel)
+        await self._client_send_quietly(await self._guard.refuse(call, jsonrpc.REQUEST_TIMEOUT, text, Outcome.TIMEOUT))
 
     def _settle(self, upstream_id: int, pending: _Pending) -> None:
         pending.timer.cancel()
@@ -249,17 +249,17 @@ class Relay:
                 pending, self._pending = self._pending, {}
                 for entry in pending.values():
                     entry.timer.cancel()
-                    line = self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"mcp-guard is shutting down ({name})", CANCELLED)
+                    line = await self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"mcp-guard is shutting down ({name})", Outcome.CANCELLED)
                     await self._client_send_quietly(line)
                 logger.info("received %s; shutting down", name)
                 self._stop()
                 return
 
-    def _abandon_all(self, outcome: str, reason: str) -> None:
+    async def _abandon_all(self, outcome: Outcome, reason: str) -> None:
         pending, self._pending = self._pending, {}
         for entry in pending.values():
             entry.timer.cancel()
-            self._guard.abandon(entry.call, outcome, reason)
+            await self._guard.abandon(entry.call, outcome, reason)
 
     async def _client_send_quietly(self, line: bytes) -> None:
         try:

@@ -1,4 +1,9 @@
-"""`mcp-guard run`: build the guarded session from the config and serve it on stdio."""
+"""`mcp-guard run`: build the guarded session from the config and serve it on stdio.
+
+Start time matters (an editor starts one guard per window and profile), so only what the
+configured upstream and the enabled features need is imported: the MCP SDK's HTTP client only
+for a `url:` upstream, OpenTelemetry only when an exporter is named.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,21 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
 
 from mcp_guard import __version__
-from mcp_guard.audit import AuditLog, open_audit_log
-from mcp_guard.config import Profile, UpstreamConfig, load_config
-from mcp_guard.errors import AuditError, ConfigError
+from mcp_guard.audit import AuditLog, AuditRecord, open_audit_log
+from mcp_guard.checks import build_pipeline
+from mcp_guard.config import UpstreamConfig
+from mcp_guard.errors import AuditError, GuardError
 from mcp_guard.guard import Guard, SessionInfo
-from mcp_guard.keys import check_key_binding, find_upstream_keys, key_fingerprint
-from mcp_guard.redaction import build_redactor, load_pseudonym_key
-from mcp_guard.relay import ExitCode, Relay, Timeouts
+from mcp_guard.redaction import Redactor, build_redactor, load_pseudonym_key
+from mcp_guard.relay import ExitCode, Relay, Timeouts, UpstreamChannel
+from mcp_guard.resolve import ResolvedProfile, describe_upstream, preflight, resolve_profile
 from mcp_guard.telemetry import telemetry_from_env
 from mcp_guard.transports.client_stdio import open_client_stdio
-from mcp_guard.transports.upstream_http import open_upstream_http
 from mcp_guard.transports.upstream_stdio import StdioCommand, open_upstream_stdio
 
 logger = logging.getLogger("mcp_guard")
@@ -45,34 +49,51 @@ class RunOptions:
 
 def run(options: RunOptions) -> int:
     _log_to_stderr()
-    loaded = load_config(options.config)
-    profile = loaded.profile(options.profile)
-    upstream = _override(loaded, options) if options.command else loaded.upstream_for(options.profile)
-    key = profile.api_key.get_secret_value() if profile.api_key is not None else None
-    _check_keys(options.profile, profile, upstream, key)
-
+    resolved = resolve_profile(options.config, options.profile, command=options.command)
+    logger.info("config %s sha256:%s profile %s", resolved.loaded.path, resolved.loaded.sha256, resolved.name)
+    problems = preflight(resolved)
+    if problems:
+        raise GuardError(problems[0])
+    profile = resolved.profile
+    redactor: Redactor | None = None
     if profile.redaction == "off":
-        logger.warning("profile %r has redaction off: for diagnostics only, data reaches the client unredacted", options.profile)
-        redactor = None
+        logger.warning("profile %r has redaction off: for diagnostics only, data reaches the client unredacted", resolved.name)
     else:
         redactor = build_redactor(profile.redaction, profile.mode, load_pseudonym_key())
-    audit_log = open_audit_log(profile.audit, options.profile)
+    audit_log = open_audit_log(profile.audit, resolved.name)
     telemetry = telemetry_from_env(os.environ, service_version=__version__)
-    session = SessionInfo(options.profile, profile, _describe(upstream), key_fingerprint(key) if key else None)
+    session = SessionInfo(
+        profile_name=resolved.name, profile=profile, upstream=describe_upstream(resolved.upstream), key_fingerprint=resolved.key_fingerprint
+    )
+    guard = Guard(session, build_pipeline(resolved.name, profile, redactor=redactor), LogSink(audit_log), telemetry, redactor=redactor)
     try:
-        return int(anyio.run(_serve, session, upstream, key, loaded.config.limits.max_message_bytes, redactor, audit_log, telemetry))
+        code: ExitCode = anyio.run(_serve, guard, resolved, audit_log)
+        return int(code)
     finally:
         telemetry.shutdown()
         audit_log.close()
 
 
-async def _serve(session, upstream: UpstreamConfig, key, max_message_bytes, redactor, audit_log, telemetry) -> ExitCode:  # type: ignore[no-untyped-def]
+class LogSink:
+    """The audit log as the guard's sink: each record is in the kernel before its answer goes out."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    async def commit(self, record: AuditRecord) -> None:
+        self._log.write(record)
+
+
+async def _serve(guard: Guard, resolved: ResolvedProfile, audit_log: AuditLog) -> ExitCode:
+    upstream = resolved.upstream
+    max_message_bytes = resolved.loaded.config.limits.max_message_bytes
+    key = resolved.key.value if resolved.key is not None else None
     async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key) as channel:
-        guard = Guard(session, redactor, audit_log, telemetry)
         timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout)
         async with anyio.create_task_group() as tg:
-            if hasattr(channel, "read_stderr"):
-                tg.start_soon(channel.read_stderr, guard.on_stderr)
+            read_stderr = getattr(channel, "read_stderr", None)
+            if read_stderr is not None:
+                tg.start_soon(read_stderr, guard.on_stderr)
             tg.start_soon(_prune_daily, audit_log)
             code = await Relay(client, channel, guard, timeouts, max_message_bytes).run()
             tg.cancel_scope.cancel()
@@ -90,55 +111,23 @@ async def _prune_daily(audit_log: AuditLog) -> None:
 
 
 @asynccontextmanager
-async def _open_upstream(upstream: UpstreamConfig, key: str | None) -> AsyncIterator:  # type: ignore[type-arg]
+async def _open_upstream(upstream: UpstreamConfig, key: str | None) -> AsyncIterator[UpstreamChannel]:
     if upstream.url is not None:
+        from mcp_guard.transports.upstream_http import open_upstream_http  # the SDK's HTTP client: ~360 ms to import
+
         headers = dict(upstream.headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        async with open_upstream_http(upstream.url, headers) as channel:
-            yield channel
+        async with open_upstream_http(upstream.url, headers) as http_channel:
+            yield http_channel
         return
     assert upstream.command is not None
     env = dict(upstream.env)
     if key:
         env[KEY_ENV_VAR] = key
     spec = StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
-    async with open_upstream_stdio(spec, UPSTREAM_MAX_MESSAGE_BYTES) as channel:
-        yield channel
-
-
-def _override(loaded, options: RunOptions) -> UpstreamConfig:  # type: ignore[no-untyped-def]
-    """A command after `--` replaces the configured one; its env and timeouts still apply."""
-    try:
-        base = loaded.upstream_for(options.profile)
-    except ConfigError:
-        base = None
-    command, *args = options.command
-    settings = {"initialize_timeout": base.initialize_timeout, "request_timeout": base.request_timeout, "env": base.env} if base else {}
-    return UpstreamConfig(command=command, args=args, **settings)
-
-
-
-def _check_keys(name: str, profile: Profile, upstream: UpstreamConfig, key: str | None) -> None:
-    """Every key the upstream could receive must fit the profile, and none may sit on argv."""
-    found = [(f"profiles.{name}.api_key", key)] if key else []
-    found += list(find_upstream_keys(upstream, "upstream"))
-    for where, value in found:
-        check_key_binding(profile, value, where=where)
-    secrets = [value for _, value in found]
-    for arg in [upstream.command or "", *upstream.args]:
-        if arg.startswith("--api-key") or any(secret in arg for secret in secrets):
-            raise ConfigError(
-                f"profile {name!r}: an API key is on the upstream's command line ({arg.split('=')[0]}...); "
-                f"pass it through profiles.{name}.api_key so it travels in the environment"
-            )
-
-
-def _describe(upstream: UpstreamConfig) -> str:
-    if upstream.url is not None:
-        parts = urlsplit(upstream.url)
-        return f"{parts.scheme}://{parts.netloc}{parts.path}"
-    return " ".join([os.path.basename(upstream.command or ""), *upstream.args[:2]])
+    async with open_upstream_stdio(spec, UPSTREAM_MAX_MESSAGE_BYTES) as stdio_channel:
+        yield stdio_channel
 
 
 def _log_to_stderr() -> None:

@@ -22,6 +22,13 @@ def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 @pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the relay's transports are asyncio-native); session scope lets
+    module-scoped async fixtures share one upstream process."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
 def python() -> str:
     return sys.executable
 

@@ -1,6 +1,9 @@
 """`mcp-guard check [--config F] [--profile P]`: validate the config and print the effective policy.
 
-Exit codes: 0 valid; 1 invalid config (one line per problem) or a key that does not fit its profile.
+Uses the same resolver and preflight as `run` (`mcp_guard.resolve`), so a config that passes
+`check` starts: keys fit their profiles and are not on argv, a key the upstream needs is there,
+the upstream command exists, the audit directory can be created and written.
+Exit codes: 0 valid; 1 invalid config or a preflight problem (one line each on stderr).
 """
 
 from __future__ import annotations
@@ -9,14 +12,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from mcp_guard.config import LoadedConfig, Profile, UpstreamConfig, load_config
-from mcp_guard.errors import KeyBindingError
-from mcp_guard.keys import check_key_binding, find_upstream_keys, key_fingerprint
+from mcp_guard.config import UpstreamConfig, load_config
+from mcp_guard.errors import ConfigError, KeyBindingError
+from mcp_guard.keys import check_key_binding, key_fingerprint
+from mcp_guard.resolve import ResolvedProfile, preflight, resolve_profile
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("check", help="validate a config and print the effective policy")
-    parser.add_argument("--config", type=Path, help="config file (default: the usual places, then the shipped default)")
+    parser.add_argument("--config", type=Path, help="config file (default: $MCP_GUARD_CONFIG, the user config dir, then the shipped default)")
     parser.add_argument("--profile", help="only this profile (default: all)")
     parser.set_defaults(handler=run)
 
@@ -24,41 +28,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     names = [args.profile] if args.profile else list(loaded.config.profiles)
-    print(f"config: {loaded.path}")
+    print(f"config: {loaded.path} (sha256:{loaded.sha256})")
     failures: list[str] = []
     for name in names:
-        profile = loaded.profile(name)
+        loaded.profile(name)  # an unknown profile is a ConfigError naming the known ones
         print()
-        failures.extend(print_profile(loaded, profile))
+        try:
+            resolved = resolve_profile(loaded.path, name)
+        except ConfigError as exc:  # e.g. a profile without an upstream: report it with the others
+            print(f"profile {name}\n  {'problem:':<13} {exc}")
+            failures.append(str(exc))
+            continue
+        problems = preflight(resolved)
+        print_profile(resolved, problems)
+        failures.extend(problems)
     for failure in failures:
         print(f"mcp-guard: {failure}", file=sys.stderr)
     return 1 if failures else 0
 
 
-def print_profile(loaded: LoadedConfig, profile: Profile) -> list[str]:
-    """Print one profile; return its key binding failures."""
-    name = profile.name
-    upstream = profile.upstream or loaded.config.upstream
+def print_profile(resolved: ResolvedProfile, problems: list[str]) -> None:
+    """Print one profile's effective policy and the state of its keys."""
+    profile = resolved.profile
+    name = resolved.name
+    upstream = resolved.upstream
     rows: list[tuple[str, str]] = [("mode", profile.mode.value)]
-    failures: list[str] = []
-    keys: list[tuple[str, str]] = []
-    if profile.api_key is not None:
-        keys.append((f"profiles.{name}.api_key", profile.api_key.get_secret_value()))
-    if upstream is not None:
-        where = f"profiles.{name}.upstream" if profile.upstream else "upstream"
-        keys.extend(find_upstream_keys(upstream, where))
-    if not keys:
+    credentials = resolved.credentials()
+    if not credentials:
         rows.append(("key", f"no key (profiles.{name}.api_key is not set; the upstream gets none)"))
-    for where, key in keys:
+    for credential in credentials:
         try:
-            check_key_binding(profile, key, where=where)
+            check_key_binding(profile, credential.value, where=credential.where)
             status = "ok"
-        except KeyBindingError as exc:
-            failures.append(str(exc))
+        except KeyBindingError:
             status = "REFUSED"
-        rows.append(("key", f"{key_fingerprint(key)} from {where}: {status}"))
-        if ".args[" in where:  # `run` refuses this too: argv is readable by every local user (ps)
-            failures.append(f"{where}: an API key on the upstream's command line; pass it through profiles.{name}.api_key")
+        rows.append(("key", f"{key_fingerprint(credential.value)} from {credential.where}: {status}"))
     rows.append(("upstream", describe_upstream(upstream)))
     rows.append(("allowed", ", ".join(o.value for o in profile.allowed_operations) or "nothing"))
     rows.append(("blocked", ", ".join(o.value for o in profile.blocked_operations) or "nothing"))
@@ -83,10 +87,10 @@ def print_profile(loaded: LoadedConfig, profile: Profile) -> list[str]:
     audit = profile.audit
     cap = f", at most {audit.max_bytes} bytes" if audit.max_bytes else ""
     rows.append(("audit", f"{audit.dir} (retention {audit.retention_days} days{cap}, on failure: {audit.on_failure.value})"))
+    rows.append(("preflight", "ok" if not problems else f"{len(problems)} problem(s), listed on stderr"))
     print(f"profile {name}")
     for label, value in rows:
         print(f"  {label + ':':<13} {value}")
-    return failures
 
 
 def describe_upstream(upstream: UpstreamConfig | None) -> str:

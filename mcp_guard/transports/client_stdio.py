@@ -98,7 +98,7 @@ async def _open_writer(loop: asyncio.AbstractEventLoop, fd: int) -> _LineWriter:
     transport, protocol = await loop.connect_write_pipe(
         lambda: asyncio.streams.FlowControlMixin(loop=loop), os.fdopen(fd, "wb", 0)
     )
-    return _LineWriter(asyncio.StreamWriter(transport, protocol, None, loop), fd)  # type: ignore[arg-type]
+    return _LineWriter(asyncio.StreamWriter(transport, protocol, None, loop), fd)
 
 
 @asynccontextmanager

@@ -45,7 +45,8 @@ class UpstreamHttp:
             raise ChannelClosed(f"the HTTP upstream {self.url} closed the session") from exc
         if isinstance(item, Exception):
             return FramingProblem(INVALID_REQUEST, f"the HTTP upstream sent an unreadable message: {item}")
-        return item.message.model_dump(by_alias=True, exclude_unset=True)
+        message: Message = item.message.model_dump(by_alias=True, exclude_unset=True)
+        return message
 
     async def send(self, message: Message) -> None:
         try:

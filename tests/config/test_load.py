@@ -77,7 +77,7 @@ def test_an_unknown_operation_names_the_file_the_key_and_the_choices(tmp_path: P
 
 def test_an_unknown_key_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + "    blocked_operation: [create]\n")
-    assert error_of(path) == f"{path}: profiles.test.blocked_operation: unknown key"
+    assert error_of(path) == f"{path}: profiles.test.blocked_operation: unknown key; did you mean 'blocked_operations'?"
 
 
 def test_a_missing_required_key_is_named(tmp_path: Path) -> None:
@@ -180,16 +180,15 @@ def test_an_environment_variable_pointing_nowhere_is_an_error(tmp_path: Path) ->
         load_config(None, {"MCP_GUARD_CONFIG": str(tmp_path / "missing.yaml")})
 
 
-def test_without_a_path_the_working_directory_then_the_user_config_then_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_path_the_user_config_then_the_default_and_never_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     environ = {"HOME": str(home), "STRIPE_TEST_KEY": KEY}
+    write(work, MINIMAL)  # a cloned repository's permissive policy: never picked up
     assert load_config(None, environ).path == default_config_path()
     user = home / ".config" / "mcp-guard" / "config.yaml"
     user.parent.mkdir(parents=True)
     user.write_text(MINIMAL)
     assert load_config(None, environ).path == user
-    local = write(work, MINIMAL)
-    assert load_config(None, environ).path.resolve() == local

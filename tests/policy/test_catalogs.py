@@ -111,12 +111,12 @@ def profiles() -> dict[str, Profile]:
 
 @pytest.mark.parametrize(("tool", "expected"), sorted(LEGACY_TOOLS.items()))
 def test_every_legacy_tool_is_classified_as_its_operation(tool: str, expected: Operation) -> None:
-    assert classify(tool, {}, {}).operation is expected
+    assert classify(tool, {}).operation is expected
 
 
 @pytest.mark.parametrize(("tool", "expected"), sorted(HOSTED_TOOLS.items()))
 def test_every_hosted_tool_is_classified_as_its_operation(tool: str, expected: Operation) -> None:
-    assert classify(tool, {}, {}).operation is expected
+    assert classify(tool, {}).operation is expected
 
 
 @pytest.mark.parametrize(("op_id", "expected"), sorted(OPERATION_IDS.items()))

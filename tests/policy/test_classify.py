@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mcp_guard import policy
+from mcp_guard.audit import AuditSettings
 from mcp_guard.classify import classify, classify_operation_id, normalize_name
-from mcp_guard.config import GuardConfig, ToolRule
+from mcp_guard.config import GuardConfig, Mode, Profile, ToolRule
 from mcp_guard.operations import Operation
+from mcp_guard.policy import classify_for
 
 R, L, S, C, U, D, O = (Operation.READ, Operation.LIST, Operation.SEARCH, Operation.CREATE, Operation.UPDATE, Operation.DELETE, Operation.OTHER)
 
@@ -53,7 +57,7 @@ def test_names_are_split_into_lower_case_words(name: str, tokens: list[str]) -> 
     ],
 )
 def test_names_are_classified_by_their_verbs(name: str, expected: Operation) -> None:
-    assert classify(name, None, None).operation is expected
+    assert classify(name, None).operation is expected
 
 
 @pytest.mark.parametrize(
@@ -61,25 +65,34 @@ def test_names_are_classified_by_their_verbs(name: str, expected: Operation) -> 
     ["list_сustomers", "ｌｉｓｔ_customers", "list\u200b_customers", "retrieve_balance\u00ad", "lıst_customers", "get_balance\ufeff"],
 )
 def test_a_name_with_any_non_ascii_character_is_other(name: str) -> None:
-    classification = classify(name, None, None)
+    classification = classify(name, None)
     assert classification.operation is O
     assert classification.basis == "non-ASCII tool name"
 
 
+def profile_with_tools(tools: dict[str, ToolRule]) -> Profile:
+    # model_construct: the config refuses some of these entries; the policy must ignore them anyway.
+    return Profile.model_construct(mode=Mode.TEST, tools=tools, audit=AuditSettings(dir=Path("/nonexistent")))
+
+
 def test_a_policy_entry_classifies_a_tool_whatever_its_spelling() -> None:
-    rules = {"frobnicate_things": ToolRule(operation=R)}
-    assert classify("FrobnicateThings", None, rules).operation is R
-    assert classify("FrobnicateThings", None, rules).basis == "policy tools.frobnicate_things"
+    profile = profile_with_tools({"frobnicate_things": ToolRule(operation=R)})
+    assert classify_for(profile, "FrobnicateThings", None).operation is R
+    assert classify_for(profile, "FrobnicateThings", None).basis == "policy tools.frobnicate_things"
+
+
+def test_classification_alone_never_reads_policy_entries() -> None:
+    assert classify("FrobnicateThings", None).operation is O
 
 
 def test_a_policy_entry_overrides_the_built_in_table() -> None:
-    assert classify("stripe_analytics", None, None).operation is O
-    assert classify("stripe_analytics", None, {"stripe_analytics": ToolRule(operation=R)}).operation is R
+    assert classify("stripe_analytics", None).operation is O
+    assert classify_for(profile_with_tools({"stripe_analytics": ToolRule(operation=R)}), "stripe_analytics", None).operation is R
 
 
 def test_dispatchers_ignore_policy_operations_and_use_the_operation_id() -> None:
-    rules = {"stripe_api_read": ToolRule(operation=R)}  # refused by config validation; ignored here too
-    classification = classify("stripe_api_read", {"stripe_api_operation_id": "PostRefunds"}, rules)
+    profile = profile_with_tools({"stripe_api_read": ToolRule(operation=R)})  # refused by config validation; ignored here too
+    classification = classify_for(profile, "stripe_api_read", {"stripe_api_operation_id": "PostRefunds"})
     assert (classification.operation, classification.dispatcher_mismatch) == (C, True)
 
 
@@ -89,12 +102,12 @@ def test_dispatchers_ignore_policy_operations_and_use_the_operation_id() -> None
 )
 def test_operation_ids_not_shaped_like_stripes_are_other(op_id: str) -> None:
     assert classify_operation_id(op_id) is None
-    assert classify("stripe_api_read", {"stripe_api_operation_id": op_id}, None).operation is O
+    assert classify("stripe_api_read", {"stripe_api_operation_id": op_id}).operation is O
 
 
 @pytest.mark.parametrize("arguments", [None, {}, {"stripe_api_operation_id": 7}, {"stripe_api_operation_id": ["GetBalance"]}])
 def test_a_dispatcher_call_without_an_operation_id_is_other(arguments: object) -> None:
-    assert classify("stripe_api_read", arguments, None).operation is O  # type: ignore[arg-type]
+    assert classify("stripe_api_read", arguments).operation is O  # type: ignore[arg-type]
 
 
 def test_a_policy_that_raises_denies(monkeypatch: pytest.MonkeyPatch) -> None:

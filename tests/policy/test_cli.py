@@ -82,13 +82,14 @@ def test_a_malformed_case_file_is_one_line_on_stderr(cli, tmp_path: Path) -> Non
 
 
 def test_check_prints_the_effective_policy_of_the_default(cli) -> None:  # type: ignore[no-untyped-def]
-    done = cli("check")
+    done = cli("check", extra_env={"STRIPE_TEST_KEY": SK_TEST, "STRIPE_LIVE_KEY": RK_LIVE})
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "mcp_guard/data/default.yaml" in out.splitlines()[0]
+    assert "sha256:" in out.splitlines()[0]
     live = out[out.index("profile live"):]
     assert "mode:         live" in live
-    assert "no key" in live
+    assert "rk_live_…FAKE" in live and "from profiles.live.api_key (from $STRIPE_LIVE_KEY): ok" in live
     assert "allowed:      read, list\n" in live
     assert "blocked:      create, update, delete, other" in live
     assert "max_limit:    25" in live
@@ -103,6 +104,13 @@ def test_check_refuses_an_unrestricted_live_key_without_printing_it(cli) -> None
     assert "profiles.live.api_key" in done.stderr and "allow_unrestricted_live_key" in done.stderr
     assert "REFUSED" in done.stdout
     assert SK_LIVE not in done.stdout + done.stderr
+
+
+def test_check_without_a_key_names_the_variable_the_stripe_relay_needs(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("check", "--profile", "live")
+    assert done.returncode == 1
+    assert "profile 'live' has no Stripe key" in done.stderr and "set $STRIPE_LIVE_KEY" in done.stderr
+    assert "no key" in done.stdout
 
 
 def test_check_refuses_a_test_key_in_the_live_profile(cli) -> None:  # type: ignore[no-untyped-def]

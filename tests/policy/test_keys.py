@@ -60,10 +60,25 @@ def test_publishable_keys_are_refused(mode: str, key: str) -> None:
         check_key_binding(profile(mode), key, where="k")
 
 
-@pytest.mark.parametrize("key", ["garbage", "sk_test_", "sk_prod_4eC39HqLyjWDarjtT1zdp7dc", " " + SK_TEST, SK_TEST + "\n", "sk_test_4eC39Hq Lyj", "whsec_4eC39HqLyjWDarjtT1zdp7dc"])
-def test_anything_not_shaped_like_a_stripe_key_is_refused(key: str) -> None:
-    with pytest.raises(KeyBindingError, match="not a Stripe secret or restricted key"):
-        check_key_binding(profile("test"), key, where="profiles.test.api_key")
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("garbage", "not a Stripe secret or restricted key"),
+        ("sk_test_", "sk_test_ key is truncated: 0 characters after the prefix"),
+        ("rk_live_short", "rk_live_ key is truncated: 5 characters after the prefix"),
+        ("sk_prod_4eC39HqLyjWDarjtT1zdp7dc", "mode is missing or misspelled"),
+        (" " + SK_TEST, "leading or trailing whitespace"),
+        (SK_TEST + "\n", "leading or trailing whitespace"),
+        ("sk_test_4eC39Hq Lyj4eC39", "characters Stripe keys never have"),
+        ("whsec_4eC39HqLyjWDarjtT1zdp7dc", "webhook secret or an ephemeral key"),
+    ],
+)
+def test_a_malformed_key_is_refused_with_what_is_wrong_and_never_the_key(key: str, says: str) -> None:
+    with pytest.raises(KeyBindingError) as info:
+        check_key_binding(profile("test"), key, where="profiles.test.api_key (from $STRIPE_TEST_KEY)")
+    message = str(info.value)
+    assert message.startswith("profiles.test.api_key (from $STRIPE_TEST_KEY): ") and says in message
+    assert len(key.strip()) <= len("sk_test_") or key.strip() not in message
 
 
 def test_no_key_is_accepted() -> None:

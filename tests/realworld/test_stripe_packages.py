@@ -57,10 +57,6 @@ FIRST_INVOICE = FIXTURES["invoices"][0]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()

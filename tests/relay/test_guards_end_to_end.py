@@ -53,10 +53,6 @@ HOSTED_READS: list[tuple[str, dict[str, Any]]] = [
 LEGACY_ARGUMENTS: dict[str, dict[str, Any]] = {"search_stripe_documentation": {"question": "refunds"}}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def leaks_in(text: str) -> dict[str, list[str]]:
     return {name: found for name, pattern in LEAKS.items() if (found := pattern.findall(text))}

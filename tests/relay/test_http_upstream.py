@@ -20,10 +20,6 @@ from tests.relay.harness import FAKE_TEST_KEY, MCP_GUARD, audit_records, text_of
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def sandbox_url() -> AsyncIterator[str]:

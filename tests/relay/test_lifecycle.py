@@ -24,10 +24,6 @@ from tests.relay.harness import (
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 async def wait_for_pid_file(path: Path) -> int:
     async with asyncio.timeout(10):

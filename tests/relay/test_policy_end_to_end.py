@@ -38,10 +38,6 @@ def with_ids(arguments: dict, ids: dict[str, str]) -> dict:
     return json.loads(text)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 async def test_hosted_catalog_hides_write_tools_and_keeps_reads(tmp_path: Path) -> None:
     config = write_config(tmp_path)

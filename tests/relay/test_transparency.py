@@ -18,10 +18,6 @@ from tests.relay.harness import RawClient, coverage_command, diagnostic_profile,
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[RawClient]:

@@ -15,11 +15,6 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    # Module scope lets read-only tests share one sandbox process (see `shared_session`).
-    return "asyncio"
-
 
 @asynccontextmanager
 async def sandbox_session(*args: str) -> AsyncIterator[ClientSession]:

@@ -1,0 +1,55 @@
+"""Redaction of everything the upstream sends: results, errors, its own requests and notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mcp_guard.checks._pipeline import Call, ResponseFilter, Withheld
+from mcp_guard.errors import RedactionError
+from mcp_guard.jsonrpc import Message
+from mcp_guard.redaction import Redacted, Redactor
+
+logger = logging.getLogger("mcp_guard")
+
+
+class RedactionFilter(ResponseFilter):
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        # TODO(lead): drop once the table-driven redactor (issue 9) lands with `operation_id=`.
+        import inspect
+
+        self._hints = "operation_id" in inspect.signature(redactor.redact).parameters
+
+    def on_result(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
+        redaction = self._redact(call, result, "result")
+        call.redaction = redaction
+        value: dict[str, Any] = redaction.value
+        return value
+
+    def on_error(self, call: Call, error: dict[str, Any]) -> dict[str, Any]:
+        value: dict[str, Any] = self._redact(call, error, "error").value
+        return value
+
+    def on_upstream_message(self, message: Message) -> Message | None:
+        params = message.get("params")
+        if params is None:
+            return message
+        try:
+            redaction = self._redactor.redact(params)
+        except RedactionError as exc:
+            logger.warning("dropped upstream %s: it could not be redacted (%s)", message.get("method"), exc)
+            return None
+        return {**message, "params": redaction.value} if redaction.changed else message
+
+    def _redact(self, call: Call, value: dict[str, Any], what: str) -> Redacted:
+        try:
+            if self._hints:
+                redaction = self._redactor.redact(value, operation_id=call.operation_id)
+            else:
+                redaction = self._redactor.redact(value)
+        except RedactionError as exc:
+            raise Withheld(f"mcp-guard withheld the upstream's {what} because it could not be redacted: {exc}") from exc
+        for name, count in redaction.counts.items():
+            call.redactions[name] = call.redactions.get(name, 0) + count
+        return redaction

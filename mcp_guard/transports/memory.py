@@ -1,0 +1,82 @@
+"""In-memory channels: the relay's test double, shipped as a real class like the other transports.
+
+`memory_pair()` returns the channel the relay uses and the peer a test (or a benchmark) drives:
+what the peer sends, the relay receives as if it had come over a pipe (bytes are parsed exactly
+as the stdio transports parse a line), and what the relay sends, the peer receives as a dict.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from mcp_guard.jsonrpc import Message, encode, parse_line
+from mcp_guard.transports.channel import ChannelClosed, Inbound
+
+BUFFER = 1024  # messages in flight per direction before a sender waits
+
+
+class MemoryChannel:
+    """The relay's side: a client or upstream Channel (with `send_line`, `set_protocol_version`)."""
+
+    def __init__(self, inbound: MemoryObjectReceiveStream[bytes], outbound: MemoryObjectSendStream[bytes], name: str) -> None:
+        self._in = inbound
+        self._out = outbound
+        self._name = name
+        self.protocol_version: str | None = None
+
+    async def receive(self) -> Inbound:
+        try:
+            line = await self._in.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
+            raise ChannelClosed(f"the {self._name} closed the connection") from exc
+        return parse_line(line)
+
+    async def send(self, message: Message) -> None:
+        await self.send_line(encode(message))
+
+    async def send_line(self, data: bytes) -> None:
+        try:
+            await self._out.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise ChannelClosed(f"the {self._name} closed the connection") from exc
+
+    def set_protocol_version(self, version: str) -> None:
+        self.protocol_version = version
+
+    def describe_exit(self) -> str:
+        return f"the {self._name} closed the connection"
+
+
+@dataclass
+class MemoryPeer:
+    """The far side of a MemoryChannel, as a test drives it."""
+
+    _out: MemoryObjectSendStream[bytes]
+    _in: MemoryObjectReceiveStream[bytes]
+    received: list[Message] = field(default_factory=list)
+
+    async def send(self, message: Message) -> None:
+        await self._out.send(encode(message))
+
+    async def send_raw(self, line: bytes) -> None:
+        """Exactly these bytes as one line (malformed input included)."""
+        await self._out.send(line)
+
+    async def receive(self) -> Message:
+        message: Message = json.loads(await self._in.receive())
+        self.received.append(message)
+        return message
+
+    async def close(self) -> None:
+        """End of stream for the relay (EOF on a pipe)."""
+        await self._out.aclose()
+
+
+def memory_pair(name: str) -> tuple[MemoryChannel, MemoryPeer]:
+    to_relay_send, to_relay_receive = anyio.create_memory_object_stream[bytes](BUFFER)
+    from_relay_send, from_relay_receive = anyio.create_memory_object_stream[bytes](BUFFER)
+    return MemoryChannel(to_relay_receive, from_relay_send, name), MemoryPeer(to_relay_send, from_relay_receive)
