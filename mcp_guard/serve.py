@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio
@@ -26,6 +27,9 @@ from mcp_guard.telemetry import telemetry_from_env
 from mcp_guard.transports.client_stdio import open_client_stdio
 from mcp_guard.transports.upstream_http import open_upstream_http
 from mcp_guard.transports.upstream_stdio import StdioCommand, open_upstream_stdio
+
+if TYPE_CHECKING:
+    from mcp_guard.oauth import OAuthCredential
 
 logger = logging.getLogger("mcp_guard")
 
@@ -50,6 +54,7 @@ def run(options: RunOptions) -> int:
     upstream = _override(loaded, options) if options.command else loaded.upstream_for(options.profile)
     key = profile.api_key.get_secret_value() if profile.api_key is not None else None
     _check_keys(options.profile, profile, upstream, key)
+    oauth = _open_oauth(options.profile, profile, upstream)  # None unless `auth: oauth`
 
     if profile.redaction == "off":
         logger.warning("profile %r has redaction off: for diagnostics only, data reaches the client unredacted", options.profile)
@@ -58,16 +63,17 @@ def run(options: RunOptions) -> int:
         redactor = build_redactor(profile.redaction, profile.mode, load_pseudonym_key())
     audit_log = open_audit_log(profile.audit, options.profile)
     telemetry = telemetry_from_env(os.environ, service_version=__version__)
-    session = SessionInfo(options.profile, profile, _describe(upstream), key_fingerprint(key) if key else None)
+    fingerprint = oauth.fingerprint if oauth is not None else (key_fingerprint(key) if key else None)
+    session = SessionInfo(options.profile, profile, _describe(upstream), fingerprint)
     try:
-        return int(anyio.run(_serve, session, upstream, key, loaded.config.limits.max_message_bytes, redactor, audit_log, telemetry))
+        return int(anyio.run(_serve, session, upstream, key, loaded.config.limits.max_message_bytes, redactor, audit_log, telemetry, oauth))
     finally:
         telemetry.shutdown()
         audit_log.close()
 
 
-async def _serve(session, upstream: UpstreamConfig, key, max_message_bytes, redactor, audit_log, telemetry) -> ExitCode:  # type: ignore[no-untyped-def]
-    async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key) as channel:
+async def _serve(session, upstream: UpstreamConfig, key, max_message_bytes, redactor, audit_log, telemetry, oauth=None) -> ExitCode:  # type: ignore[no-untyped-def]
+    async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key, oauth) as channel:
         guard = Guard(session, redactor, audit_log, telemetry)
         timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout)
         async with anyio.create_task_group() as tg:
@@ -90,12 +96,13 @@ async def _prune_daily(audit_log: AuditLog) -> None:
 
 
 @asynccontextmanager
-async def _open_upstream(upstream: UpstreamConfig, key: str | None) -> AsyncIterator:  # type: ignore[type-arg]
+async def _open_upstream(upstream: UpstreamConfig, key: str | None, oauth: OAuthCredential | None = None) -> AsyncIterator:  # type: ignore[type-arg]
     if upstream.url is not None:
         headers = dict(upstream.headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        async with open_upstream_http(upstream.url, headers) as channel:
+        transport = oauth.transport() if oauth is not None else None  # adds the grant's token, refreshing it
+        async with open_upstream_http(upstream.url, headers, transport) as channel:
             yield channel
         return
     assert upstream.command is not None
@@ -132,6 +139,20 @@ def _check_keys(name: str, profile: Profile, upstream: UpstreamConfig, key: str 
                 f"profile {name!r}: an API key is on the upstream's command line ({arg.split('=')[0]}...); "
                 f"pass it through profiles.{name}.api_key so it travels in the environment"
             )
+
+
+def _open_oauth(name: str, profile: Profile, upstream: UpstreamConfig) -> OAuthCredential | None:
+    """The profile's OAuth grant, checked offline and then with the upstream (which account, which
+    mode); None when the upstream does not use `auth: oauth`. A missing, revoked or wrong-mode
+    grant raises a GuardError here, before anything is served."""
+    if upstream.url is None or upstream.auth != "oauth":
+        return None
+    from mcp_guard.oauth import open_credential  # only OAuth profiles pay for its imports
+
+    credential = open_credential(name, profile, upstream)
+    assert credential is not None
+    anyio.run(credential.verify)
+    return credential
 
 
 def _describe(upstream: UpstreamConfig) -> str:

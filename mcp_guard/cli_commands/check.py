@@ -47,7 +47,8 @@ def print_profile(loaded: LoadedConfig, profile: Profile) -> list[str]:
     if upstream is not None:
         where = f"profiles.{name}.upstream" if profile.upstream else "upstream"
         keys.extend(find_upstream_keys(upstream, where))
-    if not keys:
+    oauth = upstream is not None and upstream.url is not None and upstream.auth == "oauth"
+    if not keys and not oauth:
         rows.append(("key", f"no key (profiles.{name}.api_key is not set; the upstream gets none)"))
     for where, key in keys:
         try:
@@ -59,6 +60,13 @@ def print_profile(loaded: LoadedConfig, profile: Profile) -> list[str]:
         rows.append(("key", f"{key_fingerprint(key)} from {where}: {status}"))
         if ".args[" in where:  # `run` refuses this too: argv is readable by every local user (ps)
             failures.append(f"{where}: an API key on the upstream's command line; pass it through profiles.{name}.api_key")
+    if oauth:
+        from mcp_guard.oauth import grant_report  # only OAuth profiles pay for its imports
+
+        assert upstream is not None
+        grant_rows, grant_failures = grant_report(name, profile, upstream)
+        rows.extend(grant_rows)
+        failures.extend(grant_failures)
     rows.append(("upstream", describe_upstream(upstream)))
     rows.append(("allowed", ", ".join(o.value for o in profile.allowed_operations) or "nothing"))
     rows.append(("blocked", ", ".join(o.value for o in profile.blocked_operations) or "nothing"))
@@ -94,7 +102,8 @@ def describe_upstream(upstream: UpstreamConfig | None) -> str:
         return "none configured"
     timing = f"initialize {upstream.initialize_timeout:g}s, requests {upstream.request_timeout:g}s"
     if upstream.url is not None:
-        return f"{upstream.url} (streamable HTTP; {timing})"
+        auth = ", OAuth" if upstream.auth == "oauth" else ""
+        return f"{upstream.url} (streamable HTTP{auth}; {timing})"
     # Arguments are shown except a --api-key= value, which is never printed.
     shown = [a.split("=", 1)[0] + "=***" if a.startswith("--api-key=") else a for a in upstream.args]
     return f"{' '.join([upstream.command or '', *shown])} (stdio; {timing})"
