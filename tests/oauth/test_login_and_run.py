@@ -205,3 +205,36 @@ async def test_the_live_profile_refuses_to_start_when_the_account_the_grant_reac
     last = result.stderr.strip().splitlines()[-1]
     assert "reaches a test-mode account but profile 'live' has mode live" in last
     assert last.endswith("run `mcp-guard login --profile live` with a live-mode account")
+
+
+async def test_two_guards_sharing_a_grant_refresh_it_in_turn_without_spending_each_others_refresh_token(tmp_path: Path) -> None:
+    # Every request refreshes (tokens live 10 s, inside the margin) and every refresh rotates the
+    # refresh token: a guard that sent a refresh token the other had spent would get invalid_grant.
+    results: list[Any] = []
+    with anyio.fail_after(120):
+        async with oauth_sandbox("--token-ttl", "10") as sandbox:
+            config = write_oauth_config(tmp_path, sandbox.url)
+            assert (await login(config, "test")).returncode == 0
+            with (tmp_path / "a.log").open("w") as log_a, (tmp_path / "b.log").open("w") as log_b:
+                async with guarded_session(config, "test", log_a) as a, guarded_session(config, "test", log_b) as b:
+
+                    async def calls(session: ClientSession) -> None:
+                        for _ in range(3):
+                            results.append(await session.call_tool("stripe_api_read", READ_CUSTOMERS))
+
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(calls, a)
+                        tg.start_soon(calls, b)
+            refreshed = await sandbox.count("refreshed")
+    assert len(results) == 6 and [r for r in results if r.is_error] == []
+    assert refreshed >= 6
+
+
+async def test_run_with_a_grant_but_an_unreachable_upstream_fails_fast_with_one_line(tmp_path: Path) -> None:
+    with anyio.fail_after(60):
+        async with oauth_sandbox() as sandbox:
+            config = write_oauth_config(tmp_path, sandbox.url)
+            assert (await login(config, "test")).returncode == 0
+        result = await run_command("run", "--profile", "test", "--config", str(config))  # the sandbox has stopped
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == f"mcp-guard: could not reach {sandbox.url}: ConnectError"
