@@ -76,7 +76,8 @@ class GrantTokens:
                 return self._grant.access_token.get_secret_value()  # another task refreshed meanwhile
             profile = self._grant.profile
             async with self._cross_process_lock(profile):
-                stored = self._store.load(profile)
+                # In a worker thread: a keyring may block (a desktop prompt) and must not stall the relay.
+                stored = await anyio.to_thread.run_sync(self._store.load, profile)
                 if stored is None:
                     raise GrantError(f"profile {profile!r}: the OAuth grant was removed (logout?): {relogin(profile)}")
                 if stored.client_id != self._grant.client_id or stored.mode is not self._grant.mode:
@@ -88,7 +89,7 @@ class GrantTokens:
                     self._grant = stored  # another process (or a new login) refreshed it
                     return stored.access_token.get_secret_value()
                 self._grant = await refresh_grant(stored)
-                self._store.save(self._grant)
+                await anyio.to_thread.run_sync(self._store.save, self._grant)
                 return self._grant.access_token.get_secret_value()
 
     @asynccontextmanager
