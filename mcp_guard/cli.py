@@ -16,7 +16,7 @@ from mcp_guard import __version__
 from mcp_guard.errors import GuardError
 
 # Subcommand modules under mcp_guard.cli_commands; each has register(subparsers) and run(args).
-COMMANDS = ("run", "demo", "check", "explain", "test", "audit")
+COMMANDS = ("run", "demo", "check", "explain", "test", "audit", "sandbox", "login", "logout")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -95,6 +95,9 @@ class UpstreamConfig(_Strict):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    # The credential of an HTTP upstream: the profile's API key as a bearer token, or the OAuth
+    # grant `mcp-guard login --profile P` stored (mcp_guard.oauth).
+    auth: Literal["api_key", "oauth"] = "api_key"
     initialize_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the upstream's initialize answer.")
     request_timeout: float = Field(120.0, gt=0, description="Seconds to wait for any other answer.")
 
@@ -102,6 +105,10 @@ class UpstreamConfig(_Strict):
     def _one_transport(self) -> UpstreamConfig:
         if (self.command is None) == (self.url is None):
             raise ValueError("give exactly one of 'command' (stdio) or 'url' (streamable HTTP)")
+        if self.auth == "oauth" and self.url is None:
+            raise ValueError("'auth: oauth' needs a 'url': OAuth is for an HTTP upstream")
+        if self.auth == "oauth" and any(name.casefold() == "authorization" for name in self.headers):
+            raise ValueError("'auth: oauth' sends the grant's token itself: remove the Authorization header")
         return self
 
 

@@ -3,6 +3,7 @@
     GuardError                      base; the CLI prints its message on one line and exits 1
     ├── ConfigError                 a config or policy file cannot be loaded or is invalid
     ├── KeyBindingError             an API key does not fit the profile's mode
+    ├── GrantError                  an OAuth grant is missing, revoked, unrefreshable or for the wrong mode
     ├── PolicyTestError             a policy case file is malformed
     ├── RedactionError              the redactor could not process a message (fail closed)
     ├── AuditError                  an audit record could not be written or read
@@ -27,6 +28,10 @@ class ConfigError(GuardError):
 
 class KeyBindingError(GuardError):
     """An API key does not fit the profile's mode (test vs live, restricted vs secret)."""
+
+
+class GrantError(GuardError):
+    """An OAuth grant is missing, revoked, cannot be refreshed, or does not fit the profile."""
 
 
 class PolicyTestError(GuardError):

@@ -108,7 +108,7 @@ def _key_problems(resolved: ResolvedProfile) -> list[str]:
                 f"profile {resolved.name!r}: an API key is on the upstream's command line ({arg.split('=')[0]}...), "
                 f"where `ps` shows it to every local user; pass it through profiles.{resolved.name}.api_key"
             )
-    if not credentials and needs_stripe_key(upstream):
+    if not credentials and upstream.auth != "oauth" and needs_stripe_key(upstream):
         keypath = f"profiles.{resolved.name}.api_key"
         variables = resolved.loaded.variables_of(keypath)
         hint = f"set ${variables[0]}" if variables else f"set {keypath}"

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
@@ -30,6 +31,9 @@ from mcp_guard.resolve import ResolvedProfile, describe_upstream, preflight, res
 from mcp_guard.telemetry import telemetry_from_env
 from mcp_guard.transports.client_stdio import open_client_stdio
 from mcp_guard.transports.upstream_stdio import StdioCommand, open_upstream_stdio
+
+if TYPE_CHECKING:
+    from mcp_guard.oauth import OAuthCredential
 
 logger = logging.getLogger("mcp_guard")
 
@@ -54,6 +58,7 @@ def run(options: RunOptions) -> int:
     problems = preflight(resolved)
     if problems:
         raise GuardError(problems[0])
+    oauth = _open_oauth(resolved)  # None unless the upstream says `auth: oauth`
     profile = resolved.profile
     redactor: Redactor | None = None
     if profile.redaction == "off":
@@ -62,12 +67,11 @@ def run(options: RunOptions) -> int:
         redactor = build_redactor(profile.redaction, profile.mode, load_pseudonym_key())
     audit_log = open_audit_log(profile.audit, resolved.name)
     telemetry = telemetry_from_env(os.environ, service_version=__version__)
-    session = SessionInfo(
-        profile_name=resolved.name, profile=profile, upstream=describe_upstream(resolved.upstream), key_fingerprint=resolved.key_fingerprint
-    )
+    fingerprint = oauth.fingerprint if oauth is not None else resolved.key_fingerprint
+    session = SessionInfo(profile_name=resolved.name, profile=profile, upstream=describe_upstream(resolved.upstream), key_fingerprint=fingerprint)
     guard = Guard(session, build_pipeline(resolved.name, profile, redactor=redactor), LogSink(audit_log), telemetry, redactor=redactor)
     try:
-        code: ExitCode = anyio.run(_serve, guard, resolved, audit_log)
+        code: ExitCode = anyio.run(_serve, guard, resolved, audit_log, oauth)
         return int(code)
     finally:
         telemetry.shutdown()
@@ -84,11 +88,11 @@ class LogSink:
         self._log.write(record)
 
 
-async def _serve(guard: Guard, resolved: ResolvedProfile, audit_log: AuditLog) -> ExitCode:
+async def _serve(guard: Guard, resolved: ResolvedProfile, audit_log: AuditLog, oauth: OAuthCredential | None) -> ExitCode:
     upstream = resolved.upstream
     max_message_bytes = resolved.loaded.config.limits.max_message_bytes
     key = resolved.key.value if resolved.key is not None else None
-    async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key) as channel:
+    async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key, oauth) as channel:
         timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout)
         async with anyio.create_task_group() as tg:
             read_stderr = getattr(channel, "read_stderr", None)
@@ -111,14 +115,15 @@ async def _prune_daily(audit_log: AuditLog) -> None:
 
 
 @asynccontextmanager
-async def _open_upstream(upstream: UpstreamConfig, key: str | None) -> AsyncIterator[UpstreamChannel]:
+async def _open_upstream(upstream: UpstreamConfig, key: str | None, oauth: OAuthCredential | None) -> AsyncIterator[UpstreamChannel]:
     if upstream.url is not None:
         from mcp_guard.transports.upstream_http import open_upstream_http  # the SDK's HTTP client: ~360 ms to import
 
         headers = dict(upstream.headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        async with open_upstream_http(upstream.url, headers) as http_channel:
+        transport = oauth.transport() if oauth is not None else None  # adds the grant's token, refreshing it
+        async with open_upstream_http(upstream.url, headers, transport) as http_channel:
             yield http_channel
         return
     assert upstream.command is not None
@@ -128,6 +133,21 @@ async def _open_upstream(upstream: UpstreamConfig, key: str | None) -> AsyncIter
     spec = StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
     async with open_upstream_stdio(spec, UPSTREAM_MAX_MESSAGE_BYTES) as stdio_channel:
         yield stdio_channel
+
+
+def _open_oauth(resolved: ResolvedProfile) -> OAuthCredential | None:
+    """The profile's OAuth grant, checked offline and then with the upstream (which account, which
+    mode); None when the upstream does not use `auth: oauth`. A missing, revoked or wrong-mode
+    grant raises a GuardError here, before anything is served."""
+    upstream = resolved.upstream
+    if upstream.url is None or upstream.auth != "oauth":
+        return None
+    from mcp_guard.oauth import open_credential  # only OAuth profiles pay for its imports
+
+    credential = open_credential(resolved.name, resolved.profile, upstream)
+    assert credential is not None
+    anyio.run(credential.verify)
+    return credential
 
 
 def _log_to_stderr() -> None:

@@ -48,13 +48,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_profile(resolved: ResolvedProfile, problems: list[str]) -> None:
-    """Print one profile's effective policy and the state of its keys."""
+    """Print one profile's effective policy and key state; an OAuth grant's problems are added to `problems`."""
     profile = resolved.profile
     name = resolved.name
     upstream = resolved.upstream
     rows: list[tuple[str, str]] = [("mode", profile.mode.value)]
     credentials = resolved.credentials()
-    if not credentials:
+    oauth = upstream.url is not None and upstream.auth == "oauth"
+    if not credentials and not oauth:
         rows.append(("key", f"no key (profiles.{name}.api_key is not set; the upstream gets none)"))
     for credential in credentials:
         try:
@@ -63,6 +64,12 @@ def print_profile(resolved: ResolvedProfile, problems: list[str]) -> None:
         except KeyBindingError:
             status = "REFUSED"
         rows.append(("key", f"{key_fingerprint(credential.value)} from {credential.where}: {status}"))
+    if oauth:
+        from mcp_guard.oauth import grant_report  # only OAuth profiles pay for its imports
+
+        grant_rows, grant_problems = grant_report(name, profile, upstream)
+        rows.extend(grant_rows)
+        problems.extend(grant_problems)
     rows.append(("upstream", describe_upstream(upstream)))
     rows.append(("allowed", ", ".join(o.value for o in profile.allowed_operations) or "nothing"))
     rows.append(("blocked", ", ".join(o.value for o in profile.blocked_operations) or "nothing"))
@@ -98,7 +105,8 @@ def describe_upstream(upstream: UpstreamConfig | None) -> str:
         return "none configured"
     timing = f"initialize {upstream.initialize_timeout:g}s, requests {upstream.request_timeout:g}s"
     if upstream.url is not None:
-        return f"{upstream.url} (streamable HTTP; {timing})"
+        auth = ", OAuth" if upstream.auth == "oauth" else ""
+        return f"{upstream.url} (streamable HTTP{auth}; {timing})"
     # Arguments are shown except a --api-key= value, which is never printed.
     shown = [a.split("=", 1)[0] + "=***" if a.startswith("--api-key=") else a for a in upstream.args]
     return f"{' '.join([upstream.command or '', *shown])} (stdio; {timing})"

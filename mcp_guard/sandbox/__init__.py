@@ -1,13 +1,15 @@
 """An offline MCP server that behaves like Stripe's, for tests and demos of mcp-guard.
 
-Run it with ``python -m mcp_guard.sandbox [--catalog hosted|legacy] [--http PORT]``. It is
+Run it with ``mcp-guard sandbox`` or ``python -m mcp_guard.sandbox`` (``--catalog hosted|legacy``,
+``--http PORT``, ``--oauth``, ``--livemode``). It is
 deliberately naive: any dispatcher executes any known operation (a ``PostRefunds`` sent through
 ``stripe_api_read`` really creates a refund), so only mcp-guard stands between an assistant and
-a write. All data is made up and test-mode.
+a write. All data is made up: test mode, or live mode with ``--livemode``.
 """
 
 from mcp_guard.sandbox._fixtures import (
     ACCOUNT_ID,
+    LIVE_PLANTED_SECRET_KEY,
     PLANTED_CARD_NUMBER,
     PLANTED_CUSTOMER_EMAIL,
     PLANTED_EMAIL,
@@ -27,6 +29,7 @@ __all__ = [
     "CATALOGS",
     "CONNECTED_ACCOUNT_ID",
     "Catalog",
+    "LIVE_PLANTED_SECRET_KEY",
     "OPERATIONS",
     "PLANTED_CARD_NUMBER",
     "PLANTED_CUSTOMER_EMAIL",

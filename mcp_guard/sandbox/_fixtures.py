@@ -1,9 +1,13 @@
-"""Deterministic, made-up TEST-MODE Stripe data for the sandbox.
+"""Deterministic, made-up Stripe data for the sandbox: test mode, or the same data in live mode.
 
 Every name, email, phone, address, card and bank detail here is invented; the card numbers are
 Stripe's public test numbers and the keys are fake. The data is deliberately full of PII,
 card/bank data and secrets so that redaction has something to remove, and a few leaks are
 planted in free text (see ``PLANTED_*``).
+
+The live data set (``livemode=True``) is the test data set with every ``livemode`` flag true and
+live-shaped keys and URLs (``sk_live_``, ``/live_``), so that a live profile can be tried, and a
+wrong-mode upstream caught, offline.
 """
 
 from __future__ import annotations
@@ -56,10 +60,11 @@ class _Ids:
         return f"{prefix}_{self.token()}"
 
 
-def build_fixtures(seed: int = 0) -> dict[str, Any]:
+def build_fixtures(seed: int = 0, *, livemode: bool = False) -> dict[str, Any]:
     """Return ``{resource: [objects...]}`` plus the singletons ``balance`` and ``account``.
 
-    Lists are ordered newest first, like Stripe's list endpoints.
+    Lists are ordered newest first, like Stripe's list endpoints. ``livemode=True`` returns the
+    same objects as live-mode data (see the module docstring).
     """
     rng = random.Random(seed)
     ids = _Ids(rng)
@@ -124,7 +129,33 @@ def build_fixtures(seed: int = 0) -> dict[str, Any]:
     out["account"] = _account(bank_accounts)
     # A JSON round trip breaks the aliasing between objects (a shared address dict), so that a
     # write to one object can never change another.
-    return json.loads(json.dumps(out))
+    data: dict[str, Any] = json.loads(json.dumps(out))
+    return as_live(data) if livemode else data
+
+
+# Test-mode markers in keys and URLs, and their live-mode spelling.
+_LIVE_SPELLING = (("sk_test_", "sk_live_"), ("rk_test_", "rk_live_"), ("pk_test_", "pk_live_"), ("/test_", "/live_"))
+
+
+def live_shaped(text: str) -> str:
+    """``text`` with test-mode key prefixes and URL parts spelled as in live mode."""
+    for test, live in _LIVE_SPELLING:
+        text = text.replace(test, live)
+    return text
+
+
+def as_live(value: Any) -> Any:
+    """A copy of ``value`` with every boolean ``livemode`` true and live-shaped strings."""
+    if isinstance(value, dict):
+        return {k: True if k == "livemode" and isinstance(v, bool) else as_live(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_live(v) for v in value]
+    if isinstance(value, str):
+        return live_shaped(value)
+    return value
+
+
+LIVE_PLANTED_SECRET_KEY = live_shaped(PLANTED_SECRET_KEY)
 
 
 def _created(rng: random.Random) -> int:

@@ -59,9 +59,11 @@ def _operation_id(call: ToolCall) -> str:
 
 
 def _dispatch(call: ToolCall) -> dict[str, Any]:
-    if call.arguments.get("livemode") is True:
-        raise StripeError("This sandbox holds test-mode data only; livemode must be false.",
-                          code="livemode_mismatch", param="livemode")
+    livemode = call.sandbox.store.livemode
+    if isinstance(call.arguments.get("livemode"), bool) and call.arguments["livemode"] is not livemode:
+        mode = "live" if livemode else "test"
+        raise StripeError(f"This sandbox holds {mode}-mode data only; livemode must be "
+                          f"{str(livemode).lower()}.", code="livemode_mismatch", param="livemode")
     context = call.arguments.get("stripe_context")
     if isinstance(context, str) and context:
         call.stripe_account = context
@@ -113,7 +115,8 @@ def _docs(call: ToolCall) -> dict[str, Any]:
 
 def _analytics(call: ToolCall) -> dict[str, Any]:
     run = {"id": call.sandbox.store.new_id("qr"), "object": "sigma.query_run",
-           "status": "running", "sql": str(call.arguments.get("query", "")), "livemode": False}
+           "status": "running", "sql": str(call.arguments.get("query", "")),
+           "livemode": call.sandbox.store.livemode}
     call.record_side_effect("StripeAnalyticsQueryRun", run)
     return json_result(run)
 
@@ -126,11 +129,12 @@ def _feedback(call: ToolCall) -> dict[str, Any]:
 
 def _accounts(call: ToolCall) -> dict[str, Any]:
     account = call.sandbox.store.account
+    livemode = call.sandbox.store.livemode
     return json_result({"object": "list", "has_more": False, "url": "/v1/accounts", "data": [
         {"id": ACCOUNT_ID, "object": "account", "display_name":
-         account["settings"]["dashboard"]["display_name"], "type": "standard", "livemode": False},
+         account["settings"]["dashboard"]["display_name"], "type": "standard", "livemode": livemode},
         {"id": CONNECTED_ACCOUNT_ID, "object": "account", "display_name": "Sandbox Connected Shop",
-         "type": "express", "livemode": False},
+         "type": "express", "livemode": livemode},
     ]})
 
 

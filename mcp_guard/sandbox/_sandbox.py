@@ -49,11 +49,11 @@ class Sandbox:
     """An offline stand-in for Stripe's MCP server: ``hosted`` or ``legacy`` (0.2.5) catalog."""
 
     def __init__(self, catalog: Catalog = "hosted", *, seed: int = 0,
-                 journal_path: Path | None = None) -> None:
+                 journal_path: Path | None = None, livemode: bool = False) -> None:
         if catalog not in CATALOGS:
             raise ValueError(f"unknown catalog {catalog!r}; expected one of {CATALOGS}")
         self.catalog = catalog
-        self.store = SandboxStore(seed)
+        self.store = SandboxStore(seed, livemode=livemode)
         self.journal = WriteJournal(journal_path)
         tools = _hosted.TOOLS if catalog == "hosted" else _legacy.TOOLS
         self.tools: dict[str, SandboxTool] = {t.name: t for t in tools}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -13,6 +13,9 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from mcp_guard.sandbox._sandbox import Sandbox, UnknownToolError
+
+if TYPE_CHECKING:
+    from mcp_guard.sandbox._oauth import OAuthOptions
 
 SERVER_NAME = "stripe-sandbox"
 SERVER_VERSION = "1.0.0"
@@ -43,11 +46,12 @@ def build_server(sandbox: Sandbox) -> Server[Any]:
         except UnknownToolError:
             raise MCPError(INVALID_PARAMS, f"Tool {params.name} not found") from None
 
+    mode = "live" if sandbox.store.livemode else "test"
     return Server(
         SERVER_NAME,
         version=SERVER_VERSION,
-        title=f"Stripe MCP sandbox ({sandbox.catalog} catalog, offline, test mode)",
-        instructions="Offline Stripe sandbox with made-up test-mode data. Never a real account.",
+        title=f"Stripe MCP sandbox ({sandbox.catalog} catalog, offline, {mode} mode)",
+        instructions=f"Offline Stripe sandbox with made-up {mode}-mode data. Never a real account.",
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
@@ -75,15 +79,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_http(sandbox: Sandbox, host: str, port: int) -> None:
-    """Serve streamable HTTP; prints ``listening http://HOST:PORT/mcp`` on stderr once bound."""
+async def serve_http(sandbox: Sandbox, host: str, port: int, oauth: OAuthOptions | None = None) -> None:
+    """Serve streamable HTTP; prints ``listening http://HOST:PORT/mcp`` on stderr once bound.
+
+    With ``oauth``, ``/mcp`` needs a bearer token from the sandbox's own authorization server
+    (see ``_oauth``), whose issuer is ``http://HOST:PORT``.
+    """
     import uvicorn  # only the HTTP mode needs it
 
     server = build_server(sandbox)
-    app = server.streamable_http_app(host=host)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
+    if oauth is None:
+        app = server.streamable_http_app(host=host)
+    else:
+        from mcp_guard.sandbox._oauth import auth_app_options
+
+        # The issuer and resource URLs name the bound port, so they are known only now.
+        issuer = f"http://{url_host}:{bound_port}"
+        app = server.streamable_http_app(host=host, **auth_app_options(issuer, f"{issuer}/mcp", oauth))
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     http = uvicorn.Server(config)
     # The socket already listens: a client that reads this line and connects at once is queued.

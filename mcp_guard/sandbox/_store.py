@@ -68,14 +68,20 @@ class SandboxStore:
     Not thread-safe; the server runs on one event loop.
     """
 
-    def __init__(self, seed: int = 0) -> None:
-        data = build_fixtures(seed)
+    def __init__(self, seed: int = 0, *, livemode: bool = False) -> None:
+        self.livemode = livemode
+        data = build_fixtures(seed, livemode=livemode)
         self.balance: dict[str, Any] = data.pop("balance")
         self.account: dict[str, Any] = data.pop("account")
         self._data: dict[str, list[dict[str, Any]]] = data
         self._rng = random.Random(seed + 1_000_003)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    @property
+    def _mode(self) -> str:
+        """How the mode is spelled inside URLs (``/test_...`` or ``/live_...``)."""
+        return "live" if self.livemode else "test"
 
     def new_id(self, prefix: str) -> str:
         token = "".join(self._rng.choice(string.ascii_letters + string.digits) for _ in range(24))
@@ -171,7 +177,7 @@ class SandboxStore:
         body = {k: v for k, v in params.items() if k != "expand"}
         obj: dict[str, Any] = {
             "id": body.pop("id", None) or (self.new_id(prefix) if prefix else self.new_id("x")[2:10]),
-            "object": noun, "created": int(time.time()), "livemode": False, "metadata": {},
+            "object": noun, "created": int(time.time()), "livemode": self.livemode, "metadata": {},
         }
         obj.update(_CREATE_DEFAULTS.get(resource, dict)())
         obj.update(body)
@@ -181,7 +187,7 @@ class SandboxStore:
         elif resource == "invoices":
             self._prepare_invoice(obj)
         elif resource == "payment_links":
-            obj["url"] = f"https://buy.stripe.com/test_{self.new_id('x')[2:]}"
+            obj["url"] = f"https://buy.stripe.com/{self._mode}_{self.new_id('x')[2:]}"
         self.collection(resource).insert(0, obj)
         return copy.deepcopy(obj)
 
@@ -212,8 +218,8 @@ class SandboxStore:
                 raise StripeError(f"Invoice {obj_id} is already finalized.",
                                   code="invoice_not_editable")
             obj.update(status="open", number=f"SBX-{self._rng.randrange(1000, 9999)}",
-                       hosted_invoice_url=f"https://invoice.stripe.com/i/{ACCOUNT_ID}/test_{obj_id}",
-                       invoice_pdf=f"https://pay.stripe.com/invoice/{ACCOUNT_ID}/test_{obj_id}/pdf")
+                       hosted_invoice_url=f"https://invoice.stripe.com/i/{ACCOUNT_ID}/{self._mode}_{obj_id}",
+                       invoice_pdf=f"https://pay.stripe.com/invoice/{ACCOUNT_ID}/{self._mode}_{obj_id}/pdf")
         elif action == "cancel":
             obj.update(status="canceled", canceled_at=now)
         elif action == "close":

@@ -69,8 +69,14 @@ class UpstreamHttp:
 
 
 @asynccontextmanager
-async def open_upstream_http(url: str, headers: Mapping[str, str]) -> AsyncIterator[UpstreamHttp]:
+async def open_upstream_http(
+    url: str, headers: Mapping[str, str], transport: httpx2.AsyncBaseTransport | None = None
+) -> AsyncIterator[UpstreamHttp]:
+    """`transport` replaces httpx's own, e.g. the OAuth grant's (mcp_guard.oauth.GrantTransport)."""
     timeout = httpx2.Timeout(CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS)
-    client = create_mcp_http_client(headers=dict(headers), timeout=timeout)
+    if transport is None:
+        client = create_mcp_http_client(headers=dict(headers), timeout=timeout)
+    else:
+        client = httpx2.AsyncClient(headers=dict(headers), timeout=timeout, transport=transport)
     async with client, streamable_http_client(url, http_client=client) as (read_stream, write_stream):
         yield UpstreamHttp(url, read_stream, write_stream)

@@ -91,10 +91,25 @@ def test_claude_desktop_uses_an_absolute_command_and_sets_path() -> None:
 
 def test_the_sandbox_example_runs_the_guard_over_the_sandbox() -> None:
     entry = json.loads((ROOT / "examples" / "sandbox" / "mcp.json").read_text())["mcpServers"]["stripe-sandbox"]
-    assert entry["args"] == ["run", "--profile", "test", "--", "python", "-m", "mcp_guard.sandbox"]
+    assert entry["args"] == ["run", "--profile", "test", "--", "mcp-guard", "sandbox"]
 
 
 def test_the_examples_readme_explains_every_example() -> None:
     readme = (ROOT / "examples" / "README.md").read_text()
     for file in [*EXAMPLES, "sandbox/mcp.json"]:
         assert f"## {file}" in readme
+
+
+@pytest.mark.parametrize("name", ["mcp-guard.yaml", "sandbox.yaml"])
+def test_the_oauth_examples_reach_an_http_upstream_with_oauth_and_hold_no_key(name: str) -> None:
+    loaded = load_config(ROOT / "examples" / "oauth" / name, environ={})
+    for profile in ("test", "live"):
+        upstream = loaded.upstream_for(profile)
+        assert upstream.url is not None and upstream.auth == "oauth"
+        assert loaded.profile(profile).api_key is None
+
+
+def test_the_oauth_client_entries_pass_no_key() -> None:
+    servers = json.loads((ROOT / "examples" / "oauth" / "mcp.json").read_text())["mcpServers"]
+    assert [entry["args"][:3] for entry in servers.values()] == [["run", "--profile", "test"], ["run", "--profile", "live"]]
+    assert all("env" not in entry for entry in servers.values())
