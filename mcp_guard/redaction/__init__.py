@@ -1,33 +1,38 @@
 """Redaction of everything flowing from Stripe's MCP server to the client.
 
-    redactor = build_redactor(settings, mode, load_pseudonym_key())
-    result = redactor.redact(jsonrpc_result)   # -> Redacted(value, counts, pointers)
+    redactor = build_redactor(settings, mode, load_pseudonym_key())   # once per process (session)
+    result = redactor.redact(jsonrpc_result, operation_id="GetCharges")  # -> Redacted(value, counts, pointers)
+    redactor.redact_text(stderr_line); redactor.redact_arguments(tool_arguments)
 
-Field rules (by key, Stripe object type and path) run first; value detectors (secrets, card
-numbers, emails, phone numbers, IBANs) then scan every other string. Strings holding JSON are
-redacted as JSON. Anything the redactor cannot process raises RedactionError.
+Every field of every Stripe object type has a class in a table generated from Stripe's own type
+definitions (mcp_guard/data/stripe_fields.json, `make stripe-fields`); each class gets the
+profile's action. Fields the table does not know fail closed. Values found by field rules are
+learned for the session and masked wherever they reappear; value detectors (secrets, card numbers,
+emails, phones, IBANs, IP addresses) scan free text. Anything that cannot be processed raises
+RedactionError.
 """
 
-from mcp_guard.redaction._describe import RuleView, describe_rules, redaction_warnings
-from mcp_guard.redaction._engine import MAX_DEPTH, Redacted, Redactor, build_redactor
+from mcp_guard.redaction._classes import CLASSES, DETECTOR_ONLY
+from mcp_guard.redaction._describe import ClassView, describe_redaction, redaction_warnings
+from mcp_guard.redaction._engine import Redacted, Redactor, build_redactor
 from mcp_guard.redaction._key import KEY_FILE_ENV, load_pseudonym_key
-from mcp_guard.redaction._rules import LIVE_EXTRA_RULES, TEST_RULES
-from mcp_guard.redaction.settings import Action, DetectorSettings, FieldRule, RedactionSettings
+from mcp_guard.redaction._walk import MAX_DEPTH
+from mcp_guard.redaction.settings import Action, DetectorSettings, RedactionSettings, UnknownFields
 
 __all__ = [
+    "CLASSES",
+    "DETECTOR_ONLY",
     "KEY_FILE_ENV",
-    "LIVE_EXTRA_RULES",
     "MAX_DEPTH",
-    "TEST_RULES",
     "Action",
+    "ClassView",
     "DetectorSettings",
-    "FieldRule",
     "Redacted",
-    "Redactor",
     "RedactionSettings",
-    "RuleView",
-    "describe_rules",
-    "redaction_warnings",
+    "Redactor",
+    "UnknownFields",
     "build_redactor",
+    "describe_redaction",
     "load_pseudonym_key",
+    "redaction_warnings",
 ]

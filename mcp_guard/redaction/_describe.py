@@ -1,34 +1,29 @@
-"""Read-only views of a profile's redaction for `check` and `explain`: warnings and the rule list."""
+"""Read-only views of a profile's redaction for `check` and `explain`: warnings and the class actions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcp_guard.redaction._rules import TEST_RULES, compile_rules
-from mcp_guard.redaction.settings import Action, RedactionSettings
+from mcp_guard.redaction._classes import CLASSES, DETECTOR_ONLY
+from mcp_guard.redaction.settings import Action, RedactionSettings, UnknownFields
 
-_SECRET_RULES = {rule.rule_name for rule in TEST_RULES if rule.category in ("secret", "card_number", "url")}
+# Classes whose values grant access or identify a card: keeping them is always worth a warning.
+_CRITICAL = ("secret", "card", "card_number", "url", "bank_account")
 
 
 @dataclass(frozen=True, slots=True)
-class RuleView:
-    name: str
-    field: str  # the key, with its required ancestors: `tos_acceptance.ip`, `tax_ids[].value`
-    objects: tuple[str, ...] | None  # None: any Stripe object
-    category: str
+class ClassView:
+    cls: str
     action: Action
-    anywhere: bool
+    covers: str
 
 
-def describe_rules(settings: RedactionSettings, mode: str) -> list[RuleView]:
-    """The effective field rules of a profile, in the order they are tried per key."""
-    views = []
-    for rules in compile_rules(settings, str(getattr(mode, "value", mode))).values():
-        for rule in rules:
-            ancestors = ".".join(reversed(rule.ancestors)).replace(".[]", "[]")
-            field = f"{ancestors}.{rule.key}" if ancestors else rule.key
-            objects = tuple(sorted(rule.objects)) if rule.objects is not None else None
-            views.append(RuleView(rule.name, field, objects, rule.category, rule.action, rule.anywhere))
+def describe_redaction(settings: RedactionSettings, mode: str) -> list[ClassView]:
+    """The action each redaction class gets in a profile, with what the class covers."""
+    covers = {**CLASSES, **DETECTOR_ONLY}
+    views = [ClassView(cls, settings.action_for(cls), text) for cls, text in covers.items() if cls not in ("safe", "unknown")]
+    unknown = settings.unknown_action(str(getattr(mode, "value", mode)))
+    views.append(ClassView("unknown", Action.MASK if unknown is UnknownFields.MASK else Action.KEEP, covers["unknown"]))
     return views
 
 
@@ -41,11 +36,16 @@ def redaction_warnings(redaction: RedactionSettings | str, mode: str) -> list[st
     for name in ("secret", "card_number"):
         if not getattr(redaction.detectors, name):
             warnings.append(f"the {name} detector is off: such values in free text reach the client")
-    for name in sorted(set(redaction.disable) & _SECRET_RULES):
-        warnings.append(f"built-in rule {name!r} (secrets or access links) is disabled")
-    for category in ("secret", "card_number"):
-        if redaction.actions.get(category) in (Action.LAST4, Action.PSEUDONYMIZE):
-            warnings.append(f"class {category!r} uses {redaction.actions[category].value}: part or a hash of it reaches the client")
-    if mode == "live" and redaction.base == "test":
-        warnings.append("a live profile uses the test base rules: metadata, descriptions and receipt/invoice links are kept")
+    for cls in _CRITICAL:
+        action = redaction.action_for(cls)
+        if action in (Action.KEEP, Action.LAST4, Action.PSEUDONYMIZE):
+            warnings.append(f"class {cls!r} uses {action.value}: all or part of such values reaches the client")
+    kept = sorted(cls for cls, action in redaction.actions.items() if action is Action.KEEP and cls not in _CRITICAL)
+    if kept:
+        warnings.append(f"class(es) {', '.join(kept)} are kept: such values reach the client")
+    if mode == "live" and redaction.unknown_action(mode) is UnknownFields.DETECT:
+        warnings.append("a live profile passes unknown fields through the detectors only: a new field holding a name reaches the client")
+    for field, action in sorted(redaction.fields.items()):
+        if action is Action.KEEP:
+            warnings.append(f"field {field} is kept whatever its class")
     return warnings

@@ -1,4 +1,4 @@
-"""Value detectors: find secrets, card numbers, emails, phone numbers and IBANs inside any string.
+"""Value detectors: find secrets, card numbers, emails, phone numbers, IBANs and IP addresses in text.
 
 One combined regex per redactor (only the enabled detectors), so a string is scanned once; hits
 that need arithmetic (Luhn for cards, mod-97 for IBANs) are checked in the replacement callback.
@@ -8,6 +8,7 @@ dates, currency codes and 13-digit millisecond timestamps do not match.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -40,16 +41,26 @@ _PHONE = (
     r"|(?<![A-Za-z0-9.+\-])(?:\([0-9]{3}\)\ ?|[0-9]{3}[\-.])[0-9]{3}[\-.\ ][0-9]{4}(?![A-Za-z0-9\-])"
 )
 
+# Dotted quads, and IPv6 in full or `::`-compressed form (at least two groups, so that `12:30` and
+# `a::b` in prose stay); both are checked with `ipaddress` before they count.
+_IPV4 = r"(?<![\w.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])"
+_IPV6 = (
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])"  # ::ffff:192.0.2.1
+    r"|(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
+    r"|(?<![\w:.])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])"
+)
+
 # Cheap gates decide which detectors can match at all: most strings (ids, enums, URLs) pass none
 # and never meet the full patterns, which cost 4-30x more.
 _DIGIT_RUN = re.compile(r"[0-9][0-9 \-().]{8,}[0-9]")  # cards, US phones
 _IBAN_HEAD = re.compile(r"[A-Z]{2}[0-9]{2}")
-_SECRET_MARKS = ("_secret_", "k_test_", "k_live_", "whsec_")
+_IP_HEAD = re.compile(r"[0-9]\.[0-9]{1,3}\.|[0-9A-Fa-f]:[0-9A-Fa-f:]|::")
 
 
-# Run in this order, each on the previous one's output: a secret may hold digits or an `@`.
-_ORDER = ("secret", "email", "iban", "card_number", "phone")
-_PATTERNS = {"secret": _SECRET, "email": _EMAIL, "iban": _IBAN, "card_number": _CARD, "phone": _PHONE}
+# Run in this order, each on the previous one's output: a secret may hold digits or an `@`, and an
+# IP address must go before phone numbers read its digits.
+_ORDER = ("secret", "email", "iban", "card_number", "ip_address", "phone")
+_PATTERNS = {"secret": _SECRET, "email": _EMAIL, "iban": _IBAN, "card_number": _CARD, "ip_address": f"{_IPV4}|{_IPV6}", "phone": _PHONE}
 
 
 def luhn_valid(digits: str) -> bool:
@@ -72,11 +83,24 @@ def iban_valid(text: str) -> bool:
     return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
 
 
+def ip_valid(text: str) -> bool:
+    """A real IPv4 or IPv6 address; an IPv6 one needs a digit (`::` and `a::b` in prose are not)."""
+    if ":" in text and not any(ch.isdigit() for ch in text):
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _valid(category: str, found: str) -> bool:
     if category == "card_number":
         return luhn_valid(found.replace(" ", "").replace("-", ""))
     if category == "iban":
         return iban_valid(found)
+    if category == "ip_address":
+        return ip_valid(found)
     return True
 
 
@@ -103,6 +127,7 @@ class Detector:
             "@" in text,
             _IBAN_HEAD.search(text) is not None,
             digits,
+            ("." in text or ":" in text) and _IP_HEAD.search(text) is not None,
             digits or "+" in text,
         )
         if True not in gates:
@@ -110,7 +135,7 @@ class Detector:
         before = len(hits)
         current = text
         patterns = self._patterns
-        for category, gate in zip(_ORDER, gates):
+        for category, gate in zip(_ORDER, gates, strict=True):
             pattern = patterns.get(category)
             if not gate or pattern is None or pattern.search(current) is None:
                 continue

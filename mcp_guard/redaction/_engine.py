@@ -1,39 +1,31 @@
-"""The redactor: one walk over a JSON value applying field rules, then detectors on strings.
+"""The redactor: a profile's compiled field table, detectors and markers, plus the session's learned values.
 
-Copy on write: a dict or list is copied only when something under it changes, so unchanged
-subtrees are shared with the input and the input is never mutated. Strings that hold JSON are
-parsed, redacted as JSON and serialized again. Anything that is not plain JSON, or nests deeper
-than MAX_DEPTH, raises RedactionError: the caller must not pass the message on.
+`build_redactor` runs once per `mcp-guard run` process, which serves one client session. Each
+`redact*` call is a pure walk (no I/O); the state carried between calls is the bounded, in-memory
+set of learned values and caches of compiled nodes. A Redactor is used from one thread (the
+relay's event loop). Anything it cannot process raises RedactionError.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import gc
 from typing import TYPE_CHECKING, Any
 
 from mcp_guard.errors import RedactionError
 from mcp_guard.redaction import _json
+from mcp_guard.redaction._arguments import redact_arguments
+from mcp_guard.redaction._compile import LEARNED_CLASSES, Compiled, Node
 from mcp_guard.redaction._detect import Detector
-from mcp_guard.redaction._markers import Markers, keeps_value
-from mcp_guard.redaction._rules import CompiledRule, RuleTable, compile_rules
-from mcp_guard.redaction.settings import Action, RedactionSettings
+from mcp_guard.redaction._learned import LearnedValues, Nowhere
+from mcp_guard.redaction._markers import Markers
+from mcp_guard.redaction._table import load_table
+from mcp_guard.redaction._walk import ROOT, Embedded, Walk
+from mcp_guard.redaction.settings import Action, RedactionSettings, UnknownFields
 
 if TYPE_CHECKING:
     from mcp_guard.config import Mode
 
-MAX_DEPTH = 100  # JSON-RPC payloads from Stripe nest a dozen levels; 100 is an attack or a bug
-_KEY_CACHE_LIMIT = 20_000
 _VALIDATOR_CACHE_LIMIT = 256
-_WHITESPACE = " \t\r\n"
-# Stripe object ids keep their place inside a masked container (a person's `id`, a file id).
-_STRIPE_ID = re.compile(r"[a-z]{1,16}(?:_[a-z]+)?_[A-Za-z0-9]{8,64}")
-_SECRET_PREFIXES = ("sk_", "rk_", "ek_", "whsec_")
-# Our own markers: redacting a redacted message again changes and counts nothing.
-_MARKER = re.compile(r"\[(?:redacted:[a-z][a-z0-9_]*(?::\.\.\.[A-Za-z0-9]{4})?|pseudonym:[a-z][a-z0-9_]*:[0-9a-f]{12})\]")
-_SCALARS = (int, float, bool, type(None))
-_ROOT = object()  # "no key": the location is the path itself
-_SHORTEST = 6  # no detector matches fewer characters ("a@b.co"); no JSON with a field is shorter
 
 
 class Redacted:
@@ -44,9 +36,9 @@ class Redacted:
     most callers only need the value and the counts.
     """
 
-    __slots__ = ("value", "counts", "_pointers", "_changes")
+    __slots__ = ("_changes", "_pointers", "counts", "value")
 
-    def __init__(self, value: Any, counts: dict[str, int], pointers: tuple[str, ...] = (), *, changes: list[tuple[Any, Any]] | None = None) -> None:
+    def __init__(self, value: Any, counts: dict[str, int], pointers: tuple[str, ...] = (), *, changes: list[tuple[Any, ...]] | None = None) -> None:
         self.value = value
         self.counts = counts
         self._pointers: tuple[str, ...] | None = None if changes is not None else tuple(pointers)
@@ -67,48 +59,67 @@ class Redacted:
         return f"Redacted(counts={self.counts!r}, pointers={len(self.pointers)})"
 
 
-@dataclass(frozen=True, slots=True)
-class _Embedded:
-    """Path segment standing for "inside the JSON held by the string at (path, key)"."""
-
-    path: tuple | None
-    key: Any
-
-
 class Redactor:
-    """Compiled rules and detectors for one profile; `redact` is pure and thread-safe."""
+    """One profile's redaction for one session: the compiled table, detectors, markers, learned values."""
 
-    def __init__(self, table: RuleTable, detector: Detector, markers: Markers, actions: dict[str, Action]) -> None:
-        self._table = table
-        self._detector = detector
-        self._markers = markers
-        self._detector_actions = dict(actions)  # per class, for detector hits
-        # Dict keys already scanned and found clean -> their rules (often none). Shared by calls.
-        self._known_keys: dict[str, tuple[CompiledRule, ...]] = {}
+    def __init__(self, compiled: Compiled, detector: Detector, markers: Markers, settings: RedactionSettings, mode: str) -> None:
+        self.compiled = compiled
+        self.detector = detector
+        self.markers = markers
+        self.settings = settings
+        self.mode = mode
+        self.unknown_mask = settings.unknown_action(mode) is UnknownFields.MASK
+        self.actions = {cls: settings.action_for(cls) for cls in (*settings.actions, "secret")}
+        self.learning = settings.learn_values
+        self.learned = LearnedValues()
+        # Per class, where a redacted value goes to be learned: the learned set's inbox, or nowhere.
+        self.inboxes: dict[str, Any] = {cls: self.learned.inbox(cls) if self.learning else Nowhere() for cls in LEARNED_CLASSES}
+        self.clean_keys: set[str] = set()  # dict keys the detectors passed (no learned values apply to keys)
         self._validators: dict[str, Any] = {}  # outputSchema (as JSON) -> validator
 
     def __repr__(self) -> str:
-        return f"Redactor(rules={sum(map(len, self._table.values()))}, pseudonym_key=<hidden>)"
+        return f"Redactor(mode={self.mode}, pseudonym_key=<hidden>, learned=<hidden>)"
 
-    def redact(self, value: Any) -> Redacted:
-        """Redact any JSON value (a JSON-RPC result, params or error dict); raises RedactionError."""
-        walk = _Walk(self)
+    def redact(self, value: Any, *, operation_id: str | None = None, tool: str | None = None) -> Redacted:
+        """Redact any JSON value (a JSON-RPC result, params or error); raises RedactionError.
+
+        `operation_id` (`GetCharges`, from `stripe_api_read`) or `tool` (`list_customers`) types a
+        result whose objects lack `object`.
+        """
+        hint = self.compiled.table.operations.get(operation_id) if operation_id else None
+        if hint is None:
+            hint = self.compiled.table.type_for_tool(tool)
+        return self._run(lambda walk: walk.top(value), hint)
+
+    def redact_text(self, text: str) -> Redacted:
+        """Detectors and learned values on free text: the upstream's stderr lines, error messages."""
+        if not isinstance(text, str):
+            raise RedactionError(f"redact_text needs a str, not {type(text).__name__}")
+        return self._run(lambda walk: walk.settle_root_string(walk.text(text, None, ROOT, 0)), None)
+
+    def redact_arguments(self, arguments: Any) -> Redacted:
+        """A tool call's arguments as the audit trail keeps them: PII masked, Stripe search queries included."""
+        return self._run(lambda walk: redact_arguments(walk, arguments), None)
+
+    def _run(self, step: Any, hint: str | None) -> Redacted:
+        # The walk and the JSON it parses form no reference cycles: the cyclic collector would only
+        # traverse the parsed document again and again (a tenth of the time on a 1 MB result).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            return walk.result(walk.value(value, None, None, _ROOT, 0))
+            walk = Walk(self, hint)
+            new = step(walk)
+            self.learned.flush()
+            return Redacted(new, walk.counts, changes=walk.changes)
         except RedactionError:
             raise
         except RecursionError as exc:
             raise RedactionError("message nests too deeply to redact") from exc
         except Exception as exc:  # fail closed: a bug here must not let a raw message through
             raise RedactionError(f"redactor failed ({type(exc).__name__})") from exc
-
-    def redact_text(self, text: str) -> Redacted:
-        """Detectors only, for free text such as the upstream's stderr lines."""
-        if not isinstance(text, str):
-            raise RedactionError(f"redact_text needs a str, not {type(text).__name__}")
-        walk = _Walk(self)
-        new = walk.scan(text, None, _ROOT)
-        return walk.result(new)
+        finally:
+            if collecting:
+                gc.enable()
 
     def check_output_schema(self, structured: Any, schema: dict[str, Any]) -> str | None:
         """None if `structured` fits the tool's outputSchema, else a short reason (no values)."""
@@ -119,7 +130,7 @@ class Redactor:
             error = jsonschema.exceptions.best_match(validator.iter_errors(structured))
         except jsonschema.exceptions.SchemaError:
             return "the tool's outputSchema is not a valid JSON Schema"
-        except Exception as exc:  # an unresolvable $ref...: cannot vouch for the result
+        except Exception as exc:  # noqa: BLE001 - an unresolvable $ref...: cannot vouch for the result
             return f"the tool's outputSchema could not be checked ({type(exc).__name__})"
         if error is None:
             return None
@@ -142,249 +153,12 @@ class Redactor:
         return validator
 
 
-class _Walk:
-    """State of one redact() call: counts, changed locations, a cache of scanned strings."""
+def _pointers(changes: list[tuple[Any, ...]]) -> tuple[str, ...]:
+    """JSON pointers of the changed places; a path's prefix is built once for all its children.
 
-    __slots__ = ("table", "detector", "markers", "detector_actions", "known_keys", "counts", "changes", "clean",
-                 "hits", "removed", "masked")
-
-    def __init__(self, redactor: Redactor) -> None:
-        self.table = redactor._table
-        self.detector = redactor._detector
-        self.markers = redactor._markers
-        self.detector_actions = redactor._detector_actions
-        self.known_keys = redactor._known_keys
-        self.counts: dict[str, int] = {}
-        self.changes: list[tuple[Any, Any]] = []  # (path, key) of each changed place
-        self.clean: set[str] = set()  # strings of this message the detectors left alone
-        self.hits: list[str] = []
-        self.removed = False  # outcome of the last apply_rules()
-        self.masked: Any = None
-
-    def result(self, new: Any) -> Redacted:
-        return Redacted(new, self.counts, changes=self.changes)
-
-    # -- the walk -------------------------------------------------------------------------
-
-    def value(self, v: Any, obj: str | None, path: Any, key: Any, depth: int) -> Any:
-        """Redact `v`, found at `key` under `path`; `obj` is the nearest Stripe object type."""
-        t = type(v)
-        if t is dict:
-            return self.dict(v, obj, path if key is _ROOT else (key, path), depth)
-        if t is list:
-            return self.list(v, obj, path if key is _ROOT else (key, path), depth)
-        if t is str:
-            return self.string(v, path, key, depth)
-        if t in _SCALARS:
-            return v
-        raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
-
-    def dict(self, d: dict, obj: str | None, path: Any, depth: int) -> dict:
-        if depth > MAX_DEPTH:
-            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
-        own = d.get("object")
-        if type(own) is str:
-            obj = own
-        known = self.known_keys
-        clean = self.clean
-        shortest = _SHORTEST
-        out = None
-        depth += 1
-        # The hot loop: most keys are known and rule-free, most values ids, enums, numbers.
-        for k, v in d.items():
-            rules = known.get(k)
-            if rules is None:
-                new_key = self.key(k, path)
-                if new_key is not k:
-                    out, k = _renamed(out if out is not None else d, k, new_key)
-                rules = self.table.get(k, ())
-            if rules and v is not None and self.apply_rules(rules, k, v, obj, path, depth):
-                if out is None:
-                    out = d.copy()
-                if self.removed:
-                    del out[k]
-                else:
-                    out[k] = self.masked
-                continue
-            t = type(v)
-            if t is str:
-                if len(v) < shortest or v in clean:
-                    continue
-                nv = self.string(v, path, k, depth)
-            elif v is None or t is int or t is bool:
-                continue
-            elif t is dict:
-                nv = self.dict(v, obj, (k, path), depth)
-            elif t is list:
-                nv = self.list(v, obj, (k, path), depth)
-            elif t is float:
-                continue
-            else:
-                raise RedactionError(f"cannot redact a value of type {t.__name__} at key {k!r} (not JSON)")
-            if nv is not v:
-                if out is None:
-                    out = d.copy()
-                out[k] = nv
-        return d if out is None else out
-
-    def apply_rules(self, rules: tuple[CompiledRule, ...], k: str, v: Any, obj: str | None,
-                    path: Any, depth: int) -> bool:
-        """Fire the first matching rule on value `v` of key `k`; True if it changed (see removed/masked)."""
-        t = type(v)
-        scalar = t is not dict and t is not list
-        for rule in rules:
-            if (obj is not None and rule.simple) or rule.matches(obj, path, scalar):
-                if t is bool or (not v and (t is str or not scalar)) or (t is str and v[:1] == "[" and _MARKER.fullmatch(v)):
-                    return False  # nothing to hide, or already redacted
-                action = rule.action
-                if action is Action.REMOVE:
-                    self.removed = True
-                elif action is Action.MASK and scalar:
-                    self.removed = False
-                    self.masked = rule.marker
-                elif action is Action.LAST4 and scalar and keeps_value(action, v):
-                    return False
-                else:
-                    self.removed = False
-                    self.masked = self.mask(v, action, rule.category, depth)
-                    if self.masked == v:
-                        return False  # only nulls, ids, booleans inside: nothing was hidden
-                counts = self.counts
-                counts[rule.category] = counts.get(rule.category, 0) + 1
-                self.changes.append((path, k))
-                return True
-        return False
-
-    def list(self, items: list, obj: str | None, path: Any, depth: int) -> list:
-        if depth > MAX_DEPTH:
-            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
-        clean = self.clean
-        out = None
-        depth += 1
-        for i, v in enumerate(items):
-            t = type(v)
-            if t is dict:
-                nv = self.dict(v, obj, (i, path), depth)
-            elif t is str:
-                if len(v) < _SHORTEST or v in clean:
-                    continue
-                nv = self.string(v, path, i, depth)
-            elif t is list:
-                nv = self.list(v, obj, (i, path), depth)
-            elif v is None or t is int or t is bool or t is float:
-                continue
-            else:
-                raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
-            if nv is not v:
-                if out is None:
-                    out = list(items)
-                out[i] = nv
-        return items if out is None else out
-
-    def string(self, s: str, path: Any, key: Any, depth: int) -> str:
-        first = s[:1]
-        if first == "{" or first == "[" or (first in _WHITESPACE and s.lstrip()[:1] in ("{", "[")):
-            embedded = self.embedded_json(s, path, key, depth)
-            if embedded is not None:
-                return embedded
-        new = self.scan(s, path, key)
-        if new is s:
-            self.clean.add(s)
-        return new
-
-    def embedded_json(self, s: str, path: Any, key: Any, depth: int) -> str | None:
-        """Redact a string holding JSON; None if it is not JSON after all."""
-        try:
-            parsed, fast = _json.parse(s)
-        except RecursionError as exc:
-            raise RedactionError("embedded JSON nests too deeply to redact") from exc
-        except ValueError:
-            return None
-        new = self.value(parsed, None, (_Embedded(path, key), None), _ROOT, depth + 1)
-        if new is parsed:
-            return s
-        return _json.serialize(new, pretty="\n" in s, fast=fast)
-
-    def scan(self, s: str, path: Any, key: Any) -> str:
-        hits = self.hits
-        new = self.detector.scan(s, self.detector_marker, hits)
-        if new is not s:
-            for category in hits:
-                self.counts[category] = self.counts.get(category, 0) + 1
-            hits.clear()
-            self.changes.append((path, key))
-        return new
-
-    def detector_marker(self, category: str, found: str) -> str:
-        return self.markers.replace(self.detector_actions.get(category, Action.MASK), category, found)
-
-    def key(self, k: Any, path: Any, record: bool = True) -> str:
-        """Detectors on a dict key (an email used as a metadata key...); clean keys are cached."""
-        if type(k) is not str:
-            raise RedactionError(f"cannot redact a dict key of type {type(k).__name__} (not JSON)")
-        hits = self.hits
-        new = self.detector.scan(k, self.detector_marker, hits)
-        if new is k:
-            if len(self.known_keys) >= _KEY_CACHE_LIMIT:
-                self.known_keys.clear()
-            self.known_keys[k] = self.table.get(k, ())
-            return k
-        for category in hits:
-            self.counts[category] = self.counts.get(category, 0) + 1
-        hits.clear()
-        if record:
-            self.changes.append((path, new))
-        return new
-
-    def mask(self, v: Any, action: Action, category: str, depth: int) -> Any:
-        """Apply a rule's action to a whole value; containers keep their shape, ids and `object`."""
-        if depth > MAX_DEPTH:
-            raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
-        t = type(v)
-        if t is dict:
-            known = self.known_keys
-            plain = f"[redacted:{category}]" if action is Action.MASK else None
-            out = {}
-            for k, item in v.items():
-                new_key = k if k in known else self.key(k, None, record=False)
-                ti = type(item)
-                if k == "object" or item is None or ti is bool:
-                    out[new_key] = item
-                elif plain is not None and ti is str and not _kept_in_container(item):
-                    out[new_key] = plain  # the common case (an address line) without a call
-                else:
-                    out[new_key] = self.mask(item, action, category, depth + 1)
-            return out
-        if t is list:
-            return [self.mask(item, action, category, depth + 1) for item in v]
-        if v is None or t is bool:
-            return v
-        if t is str:
-            if _kept_in_container(v) or (action is Action.LAST4 and keeps_value(action, v)):
-                return v
-        elif t is not int and t is not float:
-            raise RedactionError(f"cannot redact a value of type {t.__name__} (not JSON)")
-        return self.markers.replace(action, category, v)
-
-
-def _kept_in_container(s: str) -> bool:
-    """Ids and our own markers stay when a container is masked leaf by leaf."""
-    return _is_stripe_id(s) or (s[:1] == "[" and _MARKER.fullmatch(s) is not None)
-
-
-def _is_stripe_id(s: str) -> bool:
-    return "_" in s and " " not in s and _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
-
-
-def _renamed(d: dict, old: str, new: str) -> tuple[dict, str]:
-    """A copy of `d` with key `old` renamed in place (order kept), and the new key (`#` added on a clash)."""
-    while new in d:
-        new = new + "#"
-    return {(new if k == old else k): v for k, v in d.items()}, new
-
-
-def _pointers(changes: list[tuple[Any, Any]]) -> tuple[str, ...]:
-    """JSON pointers of the changed places; a path's prefix is built once for all its children."""
+    A change is `(path, key)`, or `(path, node, bits)` for the fields a generated walk function
+    changed in one dict (bit i: the node's i-th visited key).
+    """
     memo: dict[int, str] = {}  # id of a path cell (alive in `changes`) -> its pointer
 
     def of_path(path: Any) -> str:
@@ -393,17 +167,23 @@ def _pointers(changes: list[tuple[Any, Any]]) -> tuple[str, ...]:
         built = memo.get(id(path))
         if built is None:
             segment, parent = path
-            if type(segment) is _Embedded:
-                built = of_place(segment.path, segment.key) + "#"
-            else:
-                built = of_path(parent) + "/" + _escape(segment)
+            embedded = type(segment) is Embedded
+            built = of_place(segment.path, segment.key) + "#" if embedded else of_path(parent) + "/" + _escape(segment)
             memo[id(path)] = built
         return built
 
     def of_place(path: Any, key: Any) -> str:
-        return of_path(path) if key is _ROOT else of_path(path) + "/" + _escape(key)
+        return of_path(path) if key is ROOT else of_path(path) + "/" + _escape(key)
 
-    return tuple(of_place(path, key) for path, key in changes)
+    pointers: list[str] = []
+    for change in changes:
+        if len(change) == 2:
+            pointers.append(of_place(*change))
+            continue
+        path, node, bits = change
+        keys = [key for i, (key, _) in enumerate(node.visit) if bits >> i & 1] if isinstance(node, Node) else []
+        pointers += [of_place(path, key) for key in keys]
+    return tuple(pointers)
 
 
 def _escape(segment: Any) -> str:
@@ -414,14 +194,18 @@ def _escape(segment: Any) -> str:
 
 
 def build_redactor(settings: RedactionSettings, mode: Mode | str, pseudonym_key: bytes) -> Redactor:
-    """Compile a profile's rules once; `mode` picks the base rule set when `settings.base` is `mode`."""
+    """A profile's redactor (once per process). The field table itself is read on first use, not here."""
     if not isinstance(settings, RedactionSettings):  # `redaction: off` is the relay's to skip
         raise RedactionError(f"redaction settings expected, got {settings!r}")
     mode_name = str(getattr(mode, "value", mode))
     if mode_name not in ("test", "live"):
-        raise RedactionError(f"unknown mode {mode_name!r} for redaction rules")
+        raise RedactionError(f"unknown mode {mode_name!r} for redaction")
     try:
         markers = Markers(pseudonym_key)
     except ValueError as exc:
         raise RedactionError(str(exc)) from exc
-    return Redactor(compile_rules(settings, mode_name), Detector(settings.detectors), markers, settings.actions)
+    return Redactor(Compiled(load_table, settings), Detector(settings.detectors), markers, settings, mode_name)
+
+
+
+__all__ = ["Action", "Redacted", "Redactor", "build_redactor"]

@@ -1,14 +1,14 @@
 """The `redaction:` section of a profile.
 
     redaction:
-      base: mode                     # start from the profile mode's default rules (test or live)
-      disable: [description]         # turn default rules off by name
-      actions: {email: pseudonymize} # per class: remove | mask | last4 | pseudonymize
-      rules:                         # add rules (a rule with a default's name replaces it)
-        - {field: nickname, objects: [price], category: name}
-        - {field: tos_acceptance.date, category: ip_address, action: remove}
-      detectors: {phone: false}
+      unknown_fields: mask                 # a string field the field table does not know: mask | detect
+      metadata_keep: [booking_id]          # metadata values kept under these keys (still scanned)
+      actions: {email: pseudonymize}       # per class: remove | mask | last4 | pseudonymize | keep
+      fields: {customer.description: keep} # per field (`object.path`, `*.path` for any object)
+      detectors: {phone: false}            # value detectors for free text and unknown strings
 
+Every class but `safe` is masked by default in both modes (secrets are removed). The classes are
+those of the field table generated from Stripe's own type definitions; see `CLASSES`.
 `redaction: off` (a plain string, handled by the profile) turns everything off: diagnostics only.
 """
 
@@ -18,120 +18,119 @@ import re
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# A field spec: keys separated by dots, `[]` after a key for "any element of this list".
-_SEGMENT = r"[A-Za-z0-9_\-]+(?:\[\])?"
-_FIELD_SPEC = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
-_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]+$")
+from mcp_guard.redaction._classes import ALL, CLASSES
+
+# `customer.address.line1`, `*.description`, `event.data.object`: an object type (or *), then keys.
+_FIELD = re.compile(r"^(?:\*|[a-z0-9_]+(?:\.[a-z0-9_]+)*?)\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$")
+_METADATA_KEY = re.compile(r"^[^\[\]'\"\s]{1,40}$")
 
 
 class Action(str, Enum):
-    """What a rule does to a value it matches."""
+    """What happens to a value of a class (or a field)."""
 
-    REMOVE = "remove"  # drop the key (a detector hit inside text is masked instead)
+    REMOVE = "remove"  # drop the key (a hit inside text is masked instead)
     MASK = "mask"  # `[redacted:<class>]`; containers are masked leaf by leaf, keys kept
     LAST4 = "last4"  # `[redacted:<class>:...1234]`; values of 4 characters or fewer are kept
     PSEUDONYMIZE = "pseudonymize"  # `[pseudonym:<class>:<keyed hash>]`, stable per installation
+    KEEP = "keep"  # pass the value unchanged
+
+
+class UnknownFields(str, Enum):
+    MASK = "mask"
+    DETECT = "detect"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldRule(_Strict):
-    """One field rule: which key (and where) holds data of which class, and what to do."""
-
-    field: str = Field(
-        description=(
-            "The key to match, optionally with the keys above it, dot-separated, `[]` marking a "
-            "list element: `email`, `tos_acceptance.ip`, `customer_tax_ids[].value`. The "
-            "ancestors must be the nearest ones (a suffix of the path)."
-        )
-    )
-    category: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$",
-        description="Redaction class named in markers and counts, e.g. `email`, `name`, `bank_account`.",
-    )
-    objects: list[str] | None = Field(
-        None,
-        description=(
-            "Stripe object types (the nearest enclosing `object` value, e.g. `customer`, "
-            "`issuing.cardholder`) the rule is limited to; omitted: any Stripe object."
-        ),
-    )
-    action: Action | None = Field(
-        None, description="What to do; omitted: the class's entry in `actions`, else `mask`."
-    )
-    anywhere: bool = Field(
-        False,
-        description=(
-            "Also match outside Stripe objects (MCP envelopes), on scalar values only. Off by "
-            "default so that tool `name`/`description` and schema properties survive."
-        ),
-    )
-    name: str | None = Field(
-        None,
-        description="Rule name used by `disable` and in replacing a default; omitted: the field spec.",
-    )
-
-    @field_validator("field")
-    @classmethod
-    def _field_spec(cls, value: str) -> str:
-        if not _FIELD_SPEC.match(value) or value.endswith("[]"):
-            raise ValueError(f"field {value!r}: use keys separated by dots, `[]` after a list key, ending in a key")
-        return value
-
-    @property
-    def rule_name(self) -> str:
-        return self.name or self.field
-
-
 class DetectorSettings(_Strict):
-    """Value detectors run on every string (and dict key) the field rules left alone."""
+    """Value detectors: run on free text that is kept, unknown strings (`detect`), and everything outside Stripe objects."""
 
     secret: bool = Field(True, description="Stripe secrets: sk_/rk_/ek_ keys, whsec_, `..._secret_...` client secrets.")
     card_number: bool = Field(True, description="13-19 digit Luhn-valid card numbers (contiguous or grouped by spaces/dashes).")
     email: bool = Field(True, description="Email addresses.")
     phone: bool = Field(True, description="Phone numbers: `+` international numbers and US-formatted numbers.")
     iban: bool = Field(True, description="IBANs: country code, check digits, mod-97 valid.")
+    ip_address: bool = Field(True, description="IPv4 and IPv6 addresses.")
 
 
 class RedactionSettings(_Strict):
-    """A profile's redaction rules: a built-in base set plus the profile's changes."""
+    """A profile's redaction: Stripe's field table classifies every field; this says what each class gets."""
 
-    base: Literal["mode", "test", "live"] = Field(
-        "mode",
+    unknown_fields: UnknownFields | None = Field(
+        None,
         description=(
-            "Built-in rule set to start from: `mode` uses the profile's mode; `test` covers "
-            "secrets, contact PII and card/bank data; `live` adds metadata, description, "
-            "hosted_invoice_url, invoice_pdf and receipt_url."
+            "A string in a field the field table does not know (a newer API version, a private preview): "
+            "`mask` replaces it with `[redacted:unknown]`, `detect` passes it through the value detectors. "
+            "Numbers, booleans and Stripe ids stay either way. Omitted: `mask` in live mode, `detect` in test mode."
         ),
     )
-    disable: list[str] = Field(
-        default_factory=list, description="Names of built-in rules to turn off (the field spec, e.g. `description`, `tos_acceptance.ip`)."
-    )
-    rules: list[FieldRule] = Field(
-        default_factory=list, description="Extra field rules; one named like a built-in rule replaces it."
+    metadata_keep: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Metadata keys whose values reach the client (e.g. `booking_id` for debugging by booking). "
+            "Their values still pass the detectors and the session's learned values. Other metadata values are masked."
+        ),
     )
     actions: dict[str, Action] = Field(
         default_factory=dict,
         description=(
-            "Action per redaction class for built-in rules and detectors, e.g. "
-            "`{email: pseudonymize, card: last4}`. A rule's own `action` wins."
+            "Action per redaction class: remove, mask, last4, pseudonymize or keep, e.g. "
+            "`{email: pseudonymize, business_contact: keep}`. Defaults: `remove` for `secret`, `mask` for every "
+            f"other class. Classes: {', '.join(sorted(ALL - {'safe'}))}."
+        ),
+    )
+    fields: dict[str, Action] = Field(
+        default_factory=dict,
+        description=(
+            "Action per field, winning over `actions`: `object.path` with dots between keys (list elements "
+            "and map values need no marker), `*.path` for any object type, e.g. `{customer.description: keep, "
+            "'*.statement_descriptor': mask}`. `mask` on a safe or unknown field masks it."
         ),
     )
     detectors: DetectorSettings = Field(default_factory=DetectorSettings, description="Which value detectors run.")
+    learn_values: bool = Field(
+        True,
+        description=(
+            "Remember, for this session only and in memory only, each value a field rule redacts (a name, an "
+            "email, a street line...) and mask it wherever else it appears: free text, error messages, later results."
+        ),
+    )
 
-    @model_validator(mode="after")
-    def _known_names(self) -> RedactionSettings:
-        from mcp_guard.redaction._rules import default_rule_names  # late: _rules imports this module
-
-        known = default_rule_names()
-        unknown = [name for name in self.disable if name not in known]
+    @field_validator("actions")
+    @classmethod
+    def _known_classes(cls, value: dict[str, Action]) -> dict[str, Action]:
+        unknown = sorted(set(value) - ALL)
         if unknown:
-            raise ValueError(f"disable: unknown rule name(s) {', '.join(sorted(unknown))}")
-        for rule in self.rules:
-            if not _NAME.match(rule.rule_name):
-                raise ValueError(f"rule name {rule.rule_name!r}: use lower-case letters, digits, _ . - []")
-        return self
+            raise ValueError(f"actions: unknown class(es) {', '.join(unknown)}; known: {', '.join(sorted(ALL))}")
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _field_paths(cls, value: dict[str, Action]) -> dict[str, Action]:
+        for path in value:
+            if not _FIELD.match(path):
+                raise ValueError(f"fields: {path!r} is not `object.path` (e.g. customer.address.line1 or *.description)")
+        return value
+
+    @field_validator("metadata_keep")
+    @classmethod
+    def _metadata_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not _METADATA_KEY.match(key):
+                raise ValueError(f"metadata_keep: {key!r} is not a metadata key (1-40 characters, no quotes, brackets or spaces)")
+        return value
+
+    def unknown_action(self, mode: Literal["test", "live"] | str) -> UnknownFields:
+        if self.unknown_fields is not None:
+            return self.unknown_fields
+        return UnknownFields.MASK if mode == "live" else UnknownFields.DETECT
+
+    def action_for(self, cls: str) -> Action:
+        return self.actions.get(cls) or (Action.REMOVE if cls == "secret" else Action.MASK)
+
+
+__all__ = ["CLASSES", "Action", "DetectorSettings", "RedactionSettings", "UnknownFields"]

@@ -1,4 +1,7 @@
-"""Fixtures for the redaction tests: realistic made-up Stripe objects and ready redactors."""
+"""Fixtures for the redaction tests: realistic made-up Stripe objects and fresh redactors.
+
+Redactors are built per test: each holds the values it learned in its session.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +29,23 @@ def stripe_object(stripe_objects: dict[str, Any]):
     return lambda name: copy.deepcopy(stripe_objects[name])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def test_redactor() -> Redactor:
     return build_redactor(RedactionSettings(), "test", TEST_KEY)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def live_redactor() -> Redactor:
     return build_redactor(RedactionSettings(), "live", TEST_KEY)
+
+
+def as_tool_result(obj: Any) -> dict[str, Any]:
+    """How both Stripe catalogs answer: one text content item holding the JSON."""
+    return {"content": [{"type": "text", "text": json.dumps(obj)}], "isError": False}
+
+
+def redact_as_tool_result(redactor: Redactor, obj: Any, **hints: Any) -> tuple[Any, Any]:
+    redacted = redactor.redact(as_tool_result(obj), **hints)
+    assert redacted.value["content"][0]["type"] == "text"
+    assert redacted.value["isError"] is False
+    return json.loads(redacted.value["content"][0]["text"]), redacted

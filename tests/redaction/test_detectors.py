@@ -37,6 +37,12 @@ KEY = b"k" * 32
         ("DE89370400440532013000", "iban"),
         ("GB82 WEST 1234 5698 7654 32", "iban"),
         ("FR1420041010050500013M02606", "iban"),
+        ("203.0.113.7", "ip_address"),
+        ("192.168.100.200", "ip_address"),
+        ("2001:db8::8a2e:370:7334", "ip_address"),
+        ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip_address"),
+        ("fe80::1", "ip_address"),
+        ("::ffff:192.0.2.1", "ip_address"),
     ],
 )
 def test_a_detector_finds_its_class_inside_text(test_redactor: Redactor, text: str, category: str):
@@ -69,7 +75,12 @@ def test_a_detector_finds_its_class_inside_text(test_redactor: Redactor, text: s
         "https://invoice.stripe.com/i/acct_1M2JTkLkdIwHu7ix/test_YWNjdF8xTTJKVGtMa2RJd0h1N2l4LF9OZTlJR0o5",
         "DE89370400440532013001",  # IBAN shape, wrong check digits
         "0759376C-0001",
-        "192.168.100.200",
+        "999.1.1.1",  # not an address: an octet above 255
+        "61.0.3163.100",  # a browser version
+        "v1.2.3.4",
+        "1.2.3.4.5",
+        "12:30:45",
+        "std::vector and a::b",
     ],
 )
 def test_detectors_leave_ids_numbers_dates_and_codes_alone(test_redactor: Redactor, text: str):
@@ -79,9 +90,14 @@ def test_detectors_leave_ids_numbers_dates_and_codes_alone(test_redactor: Redact
 
 
 def test_a_disabled_detector_does_not_fire():
-    redactor = build_redactor(RedactionSettings(detectors=DetectorSettings(phone=False)), "test", KEY)
+    redactor = build_redactor(RedactionSettings(detectors=DetectorSettings(phone=False, ip_address=False)), "test", KEY)
     assert redactor.redact("call +14155552671").value == "call +14155552671"
+    assert redactor.redact("from 203.0.113.7 today").value == "from 203.0.113.7 today"
     assert redactor.redact("mail a@example.com").value == "mail [redacted:email]"
+
+
+def test_an_ip_address_at_the_end_of_a_sentence_is_found(test_redactor: Redactor):
+    assert test_redactor.redact_text("Login from 203.0.113.7.").value == "Login from [redacted:ip_address]."
 
 
 def test_an_email_used_as_a_dict_key_is_masked(test_redactor: Redactor):

@@ -72,10 +72,18 @@ def test_an_embedded_resource_is_redacted_but_its_envelope_is_not(test_redactor:
     assert redacted.pointers == ("/messages/0/content/resource/text#/name",)
 
 
-def test_global_keys_fire_on_scalars_outside_stripe_objects(test_redactor: Redactor):
+def test_keys_sensitive_wherever_stripe_uses_them_fire_outside_stripe_objects(test_redactor: Redactor):
     # e.g. an upstream's own tool returning {"email": ...} without an `object` field
-    redacted = test_redactor.redact({"structuredContent": {"email": "x@example.com", "last4": "4242", "name": "Jenny", "client_secret": "abc"}})
-    assert redacted.value["structuredContent"] == {"email": "[redacted:email]", "last4": "[redacted:card]", "name": "Jenny"}
+    redacted = test_redactor.redact({"structuredContent": {"email": "x@example.com", "routing_number": "110000000",
+                                                           "name": "Jenny", "client_secret": "abc", "description": "VIP"}})
+    assert redacted.value["structuredContent"] == {"email": "[redacted:email]", "routing_number": "[redacted:bank_account]",
+                                                   "name": "Jenny", "description": "VIP"}
+
+
+def test_keys_that_differ_by_object_type_are_not_sensitive_everywhere(test_redactor: Redactor):
+    # `name` is a person in a customer but a product's name elsewhere; `description` is an MCP tool's too
+    value = {"structuredContent": {"name": "Gold Plan", "description": "Monthly", "url": "https://docs.stripe.com/x"}}
+    assert test_redactor.redact(value).value == value
 
 
 def test_detectors_run_on_envelope_text_error_messages_and_logs(test_redactor: Redactor):

@@ -20,12 +20,25 @@ from mcp_guard.redaction import MAX_DEPTH, Redactor
         {"price": Decimal("10.5")},
         {1: "integer key"},
         [("tuple", "is not JSON")],
-        {"object": "customer", "address": {"line1": b"bytes inside a masked container"}},
+        {"object": "customer", "metadata": {"k": b"bytes in metadata"}},
+        {"object": "customer", "preview": b"bytes in an unknown field"},
     ],
 )
 def test_a_value_that_is_not_json_raises(test_redactor: Redactor, value):
     with pytest.raises(RedactionError, match="not JSON"):
         test_redactor.redact(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"object": "customer", "address": {"line1": b"Hiroshi's bytes"}},
+        {"object": "event", "data": {"object": {"object": "customer", "email": {"nested": "hiroshi@example.com"}}}},
+    ],
+)
+def test_whatever_a_sensitive_field_holds_is_masked_whole(test_redactor: Redactor, value):
+    out = str(test_redactor.redact(value).value)
+    assert "Hiroshi" not in out and "hiroshi" not in out and "[redacted:" in out
 
 
 def test_a_value_nested_too_deeply_raises(test_redactor: Redactor):
@@ -54,18 +67,37 @@ def test_redact_text_refuses_a_non_string(test_redactor: Redactor):
 
 
 def test_an_unexpected_internal_error_becomes_a_redaction_error(test_redactor: Redactor, monkeypatch):
-    from mcp_guard.redaction import _engine
+    from mcp_guard.redaction import _walk
 
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(_engine._Walk, "scan", broken)
+    monkeypatch.setattr(_walk.Walk, "text", broken)
     with pytest.raises(RedactionError, match="KeyError"):
         test_redactor.redact({"note": "jenny@example.com"})
 
 
+def test_an_unreadable_field_table_refuses_instead_of_passing(monkeypatch):
+    from mcp_guard.redaction import RedactionSettings, _table, build_redactor
+
+    monkeypatch.setattr(_table, "_loaded", None)
+    monkeypatch.setattr(_table, "_read", lambda: b"{not json")
+    redactor = build_redactor(RedactionSettings(), "live", bytes(32))
+    with pytest.raises(RedactionError, match="field table"):
+        redactor.redact({"content": [{"type": "text", "text": '{"object": "customer", "name": "Jenny Rosen"}'}]})
+
+
+def test_a_field_table_of_another_format_is_refused(monkeypatch):
+    from mcp_guard.redaction import RedactionSettings, _table, build_redactor
+
+    monkeypatch.setattr(_table, "_loaded", None)
+    monkeypatch.setattr(_table, "_read", lambda: b'{"format": 99, "objects": {}}')
+    with pytest.raises(RedactionError, match="corrupt"):
+        build_redactor(RedactionSettings(), "test", bytes(32)).redact({"a": 1})
+
+
 def test_big_integers_and_non_ascii_text_round_trip(test_redactor: Redactor):
-    payload = {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": "a@example.com", "big": 2**70, "city": "Zürich 東京"}
+    payload = {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": "a@example.com", "balance": 2**70, "preferred_locales": ["Zürich 東京"]}
     out = test_redactor.redact({"content": [{"type": "text", "text": json.dumps(payload, ensure_ascii=False)}]})
     inner = json.loads(out.value["content"][0]["text"])
     assert inner == {**payload, "email": "[redacted:email]"}
