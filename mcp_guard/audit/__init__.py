@@ -2,14 +2,29 @@
 
 Public surface (everything else is private to the package):
 
-    open_audit_log(settings, profile, *, clock=utc_now) -> AuditLog   # .write(record), .prune(), .close()
+    open_audit_log(settings, profile, *, clock=utc_now) -> AuditLog     # .write(record), .write_batch(records),
+                                                                         # .health(), .prune(), .add_listener(fn), .close()
+    GroupCommitter(log).commit(record)                                   # async group commit on the serving loop
     AuditRecord, Outcome, new_decision_id                                # what a record holds (pure)
     verify_audit_dir(dir) -> VerifyReport                                # `audit verify`
     read_records(dir), RecordFilter, select, format_table, parse_since   # `audit show`
+    Tail(dir)                                                            # `audit show --follow`
 """
 
-from mcp_guard.audit.log import AuditLog, open_audit_log, utc_now
-from mcp_guard.audit.query import RecordFilter, format_jsonl, format_table, parse_since, read_records, select
+from mcp_guard.audit.commit import GroupCommitter
+from mcp_guard.audit.follow import Tail
+from mcp_guard.audit.log import AuditLog, AuditRecordError, open_audit_log, utc_now
+from mcp_guard.audit.query import (
+    RecordFilter,
+    format_follow_header,
+    format_follow_rows,
+    format_jsonl,
+    format_table,
+    parse_policy_prefix,
+    parse_since,
+    read_records,
+    select,
+)
 from mcp_guard.audit.record import AuditRecord, Outcome, new_decision_id
 from mcp_guard.audit.retention import PruneResult
 from mcp_guard.audit.settings import AuditFailureMode, AuditSettings
@@ -19,16 +34,22 @@ __all__ = [
     "AuditFailureMode",
     "AuditLog",
     "AuditRecord",
+    "AuditRecordError",
     "AuditSettings",
     "Finding",
+    "GroupCommitter",
     "Outcome",
     "PruneResult",
     "RecordFilter",
+    "Tail",
     "VerifyReport",
+    "format_follow_header",
+    "format_follow_rows",
     "format_jsonl",
     "format_table",
     "new_decision_id",
     "open_audit_log",
+    "parse_policy_prefix",
     "parse_since",
     "read_records",
     "select",

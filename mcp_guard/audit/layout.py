@@ -4,6 +4,7 @@
         audit-YYYY-MM-DD.jsonl   0600, one per UTC day, one JSON record per line
         anchor.json              0600, where the chain resumes after pruning
         audit.lock               0600, flock'ed by every writer and pruner
+        audit.probe              0600, empty; AuditLog.health() writes and truncates it to test the disk
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mcp_guard.errors import AuditError
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 LOCK_NAME = "audit.lock"
+PROBE_NAME = "audit.probe"
 ANCHOR_NAME = "anchor.json"
 _DAY_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 _TAIL_CHUNK = 8192
@@ -184,17 +186,29 @@ def read_anchor(directory: Path) -> Anchor | None:
 
 
 def write_anchor(directory: Path, anchor: Anchor) -> None:
-    """Atomically replace anchor.json (write a temp file, fsync, rename, fsync the directory)."""
+    """Atomically replace anchor.json (write a temp file, fsync, rename, fsync the directory).
+
+    On any error (a full disk, say) the temp file is removed and the old anchor.json is untouched.
+    """
     path = directory / ANCHOR_NAME
     temp = directory / f".{ANCHOR_NAME}.{os.getpid()}.tmp"
     data = (json.dumps({**anchor.body(), "hash": anchor.seal()}, indent=2) + "\n").encode("utf-8")
-    fd = open_private(temp, os.O_WRONLY | os.O_TRUNC)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
+        fd = open_private(temp, os.O_WRONLY | os.O_TRUNC)
+        try:
+            written = 0
+            while written < len(data):  # a short write is how a nearly full disk first shows
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            temp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the original error is the one worth reporting
+        raise
     dir_fd = os.open(directory, os.O_RDONLY | os.O_CLOEXEC)
     try:
         os.fsync(dir_fd)

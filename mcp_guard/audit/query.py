@@ -41,6 +41,17 @@ def parse_ts(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+_POLICY_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+def parse_policy_prefix(text: str) -> str:
+    """A policy hash or its prefix (at least 8 hex digits), lower-cased; ValueError otherwise."""
+    prefix = text.strip().lower().removeprefix("sha256:")
+    if not _POLICY_PREFIX.match(prefix):
+        raise ValueError(f"--policy {text!r}: expected at least 8 hex digits of the config's sha256")
+    return prefix
+
+
 @dataclass(frozen=True)
 class RecordFilter:
     profile: str | None = None
@@ -49,11 +60,16 @@ class RecordFilter:
     method: str | None = None
     outcome: str | None = None
     since: datetime | None = None
+    policy: str | None = None  # a prefix of policy_sha256 (see parse_policy_prefix)
 
     def matches(self, record: dict[str, Any]) -> bool:
         for name in ("profile", "tool", "decision", "method", "outcome"):
             wanted = getattr(self, name)
             if wanted is not None and record.get(name) != wanted:
+                return False
+        if self.policy is not None:
+            version = record.get("policy_sha256")
+            if not isinstance(version, str) or not version.lower().startswith(self.policy):
                 return False
         if self.since is not None:
             moment = parse_ts(record.get("ts"))
@@ -87,20 +103,28 @@ def select(records: Iterable[dict[str, Any]], where: RecordFilter, limit: int | 
     return matched[-limit:] if limit else matched
 
 
-_COLUMNS = ("time", "profile", "method", "tool", "operation", "decision", "rule", "outcome", "ms")
-_MAX_WIDTH = {"rule": 36, "tool": 28, "method": 24}
+_COLUMNS = ("time", "profile", "client", "method", "tool", "operation", "operation_id", "decision", "rule", "outcome", "ms")
+_MAX_WIDTH = {"client": 20, "rule": 36, "tool": 28, "method": 24, "operation_id": 40}
+# `--follow` prints rows as they come, so it cannot measure them first: these widths are fixed.
+_FOLLOW_WIDTH = {
+    "time": 19, "profile": 8, "client": 14, "method": 14, "tool": 22, "operation": 9,
+    "operation_id": 28, "decision": 8, "rule": 28, "outcome": 13, "ms": 8,
+}
 
 
-def _cells(record: dict[str, Any]) -> list[str]:
+def _cells(record: dict[str, Any], widths: dict[str, int]) -> list[str]:
     moment = parse_ts(record.get("ts"))
     when = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if moment else str(record.get("ts"))
     duration = record.get("duration_ms")
+    client = record.get("client")
     values = {
         "time": when,
         "profile": record.get("profile"),
+        "client": client.get("name") if isinstance(client, dict) else None,
         "method": record.get("method"),
         "tool": record.get("tool"),
         "operation": record.get("operation"),
+        "operation_id": record.get("operation_id"),
         "decision": record.get("decision"),
         "rule": record.get("rule"),
         "outcome": record.get("outcome"),
@@ -109,24 +133,36 @@ def _cells(record: dict[str, Any]) -> list[str]:
     cells = []
     for column in _COLUMNS:
         text = "-" if values[column] is None else str(values[column])
-        limit = _MAX_WIDTH.get(column)
+        limit = widths.get(column)
         if limit and len(text) > limit:
             text = text[: limit - 1] + "…"
         cells.append(text)
     return cells
 
 
+def _join(row: list[str], widths: list[int]) -> str:
+    padded = [cell.rjust(width) if column == "ms" else cell.ljust(width) for cell, width, column in zip(row, widths, _COLUMNS, strict=True)]
+    return "  ".join(padded).rstrip()
+
+
 def format_table(records: list[dict[str, Any]]) -> str:
-    """A fixed-width table (UTC times); an empty selection says so."""
+    """A table whose columns fit the records (UTC times); an empty selection says so."""
     if not records:
         return "no matching audit records"
-    rows = [[column.upper() for column in _COLUMNS]] + [_cells(record) for record in records]
+    rows = [[column.upper() for column in _COLUMNS]] + [_cells(record, _MAX_WIDTH) for record in records]
     widths = [max(len(row[index]) for row in rows) for index in range(len(_COLUMNS))]
-    lines = []
-    for row in rows:
-        padded = [cell.rjust(width) if column == "ms" else cell.ljust(width) for cell, width, column in zip(row, widths, _COLUMNS)]
-        lines.append("  ".join(padded).rstrip())
-    return "\n".join(lines)
+    return "\n".join(_join(row, widths) for row in rows)
+
+
+def format_follow_header() -> str:
+    """The header of the fixed-width table `--follow` prints (see format_follow_rows)."""
+    return _join([column.upper() for column in _COLUMNS], [_FOLLOW_WIDTH[column] for column in _COLUMNS])
+
+
+def format_follow_rows(records: list[dict[str, Any]]) -> str:
+    """One fixed-width line per record, each ending in a newline ("" for no records)."""
+    widths = [_FOLLOW_WIDTH[column] for column in _COLUMNS]
+    return "".join(_join(_cells(record, _FOLLOW_WIDTH), widths) + "\n" for record in records)
 
 
 def format_jsonl(records: list[dict[str, Any]]) -> str:

@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Literal
 
 DecisionValue = Literal["allow", "deny"]
 
 
-class Outcome(str, Enum):
-    """How a request ended, as seen by the client."""
+class Outcome(StrEnum):
+    """How a request ended, as seen by the client (the guard's one outcome vocabulary)."""
 
     OK = "ok"
     IS_ERROR = "is_error"  # a tool result with isError: true
@@ -45,6 +45,7 @@ class AuditRecord:
     request_id: str | int | None = None
     tool: str | None = None  # None for methods other than tools/call
     operation: str | None = None
+    operation_id: str | None = None  # Stripe's stripe_api_operation_id of a dispatcher call, e.g. GetCustomers
     rule: str | None = None
     reason: str | None = None
     arguments: Any = None
@@ -56,13 +57,15 @@ class AuditRecord:
     key_fingerprint: str | None = None  # never the key itself
     decision_id: str = field(default_factory=new_decision_id)
     pid: int | None = None  # set by the log when None
+    policy_sha256: str | None = None  # sha256 of the config file in force: the policy version
 
 
 def format_ts(ts: datetime) -> str:
     """UTC, microseconds, `Z`: fixed width, so the text sorts like the time."""
     if ts.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is twice as fast as strftime and, for UTC with microseconds, the same text.
+    return ts.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _text(value: Any) -> Any:
@@ -83,6 +86,7 @@ def record_fields(record: AuditRecord, *, ts: datetime, pid: int) -> dict[str, A
         "method": record.method,
         "tool": record.tool,
         "operation": _text(record.operation),
+        "operation_id": record.operation_id,
         "decision": _text(record.decision),
         "rule": record.rule,
         "reason": record.reason,
@@ -96,4 +100,5 @@ def record_fields(record: AuditRecord, *, ts: datetime, pid: int) -> dict[str, A
         "key_fingerprint": record.key_fingerprint,
         "decision_id": record.decision_id,
         "pid": record.pid if record.pid is not None else pid,
+        "policy_sha256": record.policy_sha256,
     }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class AuditFailureMode(str, Enum):
+class AuditFailureMode(StrEnum):
     DENY = "deny"  # refuse the request when its record cannot be written (default: fail closed)
     ALLOW = "allow"  # serve it anyway and complain on stderr
 

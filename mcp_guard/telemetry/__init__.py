@@ -1,6 +1,8 @@
-"""OpenTelemetry traces and metrics for the relay, off unless OTEL_*_EXPORTER names an exporter.
+"""OpenTelemetry traces, metrics and audit log records, off unless OTEL_*_EXPORTER names an exporter.
 
-How the relay uses it (disabled, a whole request costs ~0.15 us, so call the hooks always):
+Importing this package does not import OpenTelemetry; `telemetry_from_env` does, only for the
+exporters named. How the relay uses it (disabled, a whole request costs ~0.15 us, so call the
+hooks always):
 
     tel = telemetry_from_env(service_version=__version__)
     span = tel.start_request("tools/call", target="list_customers", request_id=7,
@@ -9,6 +11,8 @@ How the relay uses it (disabled, a whole request costs ~0.15 us, so call the hoo
     if meta is not None:
         forwarded_params = {**params, "_meta": meta}
     span.finish(outcome="allowed", decision="allow", rule="...", operation="list", redactions={"email": 2})
+    if tel.exports_audit:                       # OTEL_LOGS_EXPORTER=console|otlp
+        audit_log.add_listener(tel.export_audit)  # each audit record, once written, as a log record
     tel.shutdown()
 """
 

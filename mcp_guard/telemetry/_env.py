@@ -1,9 +1,10 @@
 """Build `Telemetry` from the standard OTEL_* variables.
 
 The SDK reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_* and the sampler
-and batch settings itself, but OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER only through
-auto-instrumentation, so they are interpreted here. Nothing from the SDK is imported, and no
-provider or exporter thread exists, unless an exporter is named.
+and batch settings (OTEL_BLRP_* for logs) itself, but OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER
+and OTEL_LOGS_EXPORTER only through auto-instrumentation, so they are interpreted here. Nothing
+of OpenTelemetry is imported, and no provider or exporter thread exists, unless an exporter is
+named. OTEL_LOGS_EXPORTER exports the audit records (see _audit_logs.py).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from mcp_guard.errors import ConfigError
 from mcp_guard.telemetry._telemetry import Telemetry
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
 _TRACES: Final = "OTEL_TRACES_EXPORTER"
 _METRICS: Final = "OTEL_METRICS_EXPORTER"
+_LOGS: Final = "OTEL_LOGS_EXPORTER"
 _CONSOLE: Final = "console"
 _OTLP: Final = "otlp"
 _NONE: Final = "none"
@@ -43,18 +47,22 @@ def telemetry_from_env(environ: Mapping[str, str] = os.environ, *, service_versi
         return Telemetry()
     traces = _exporter_names(environ, _TRACES)
     metrics = _exporter_names(environ, _METRICS)
-    if not traces and not metrics:
+    logs = _exporter_names(environ, _LOGS)
+    if not traces and not metrics and not logs:
         return Telemetry()
     # Check every exporter can be built before building anything, so a ConfigError leaks no thread.
     if _OTLP in traces:
         _check_otlp(environ, _TRACES, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "trace_exporter")
     if _OTLP in metrics:
         _check_otlp(environ, _METRICS, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "metric_exporter")
+    if _OTLP in logs:
+        _check_otlp(environ, _LOGS, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "_log_exporter")
 
     resource = _resource(environ, service_version)
     telemetry = Telemetry(
         tracer_provider=_tracer_provider(traces, resource) if traces else None,
         meter_provider=_meter_provider(metrics, resource) if metrics else None,
+        logger_provider=_logger_provider(logs, resource) if logs else None,
         version=service_version,
     )
     # A safety net only: the relay calls shutdown itself before a hard exit.
@@ -112,7 +120,8 @@ def _tracer_provider(names: tuple[str, ...], resource: Resource) -> TracerProvid
             # human watching, so it is written as each span ends.
             provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
         else:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            # The extra is optional: without it this line is never reached (_check_otlp), and mypy has no stubs.
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[import-not-found, unused-ignore]
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
@@ -128,8 +137,34 @@ def _meter_provider(names: tuple[str, ...], resource: Resource) -> MeterProvider
         if name == _CONSOLE:
             exporter = ConsoleMetricExporter(out=sys.stderr)
         else:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # type: ignore[import-not-found, unused-ignore]
 
             exporter = OTLPMetricExporter()
         readers.append(PeriodicExportingMetricReader(exporter))
     return MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
+
+
+def _logger_provider(names: tuple[str, ...], resource: Resource) -> LoggerProvider:
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+    provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    for name in names:
+        # Batched for the console too: stderr is a pipe the editor may read slowly, and a request
+        # must never wait for it. shutdown() flushes what is queued.
+        if name == _CONSOLE:
+            provider.add_log_record_processor(BatchLogRecordProcessor(_console_log_exporter()))
+        else:
+            from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # type: ignore[import-not-found, unused-ignore]
+
+            provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    return provider
+
+
+def _console_log_exporter() -> LogRecordExporter:
+    try:
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter as Console
+    except ImportError:  # SDKs before 1.39 name it ConsoleLogExporter
+        from opentelemetry.sdk._logs.export import ConsoleLogExporter as Console  # type: ignore[assignment, attr-defined, unused-ignore]
+    # One compact JSON object per line on stderr: readable in an editor's MCP log, easy to grep.
+    return Console(out=sys.stderr, formatter=lambda record: record.to_json(indent=None) + "\n")

@@ -227,7 +227,31 @@ def test_a_deleted_lock_file_is_recreated_so_writers_still_exclude_each_other(tm
 
 
 def test_a_record_that_cannot_be_encoded_raises_an_audit_error(tmp_path, make_record):
-    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log:
-        with pytest.raises(AuditError, match="cannot be encoded"):
-            log.write(make_record(ts=datetime(2026, 1, 1)))  # naive: which zone would it be?
+    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log, pytest.raises(AuditError, match="cannot be encoded"):
+        log.write(make_record(ts=datetime(2026, 1, 1)))  # naive: which zone would it be?
     assert not list(tmp_path.glob("audit-*.jsonl")) or verify_audit_dir(tmp_path).records == 0
+
+
+def test_a_record_carries_the_stripe_operation_id_and_the_policy_version(tmp_path, make_record):
+    policy = "5e" * 32
+    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log:
+        log.write(make_record(tool="stripe_api_read", operation_id="GetCustomersCustomer", policy_sha256=policy))
+        log.write(make_record())
+    first, second = _records(tmp_path)
+    assert first["operation_id"] == "GetCustomersCustomer" and first["policy_sha256"] == policy
+    assert second["operation_id"] is None and second["policy_sha256"] is None
+    assert verify_audit_dir(tmp_path).ok
+
+
+def test_a_prune_that_fails_while_writing_only_warns_and_the_record_is_written(tmp_path, make_record, FakeClock, start, caplog):
+    clock = FakeClock(start)
+    with open_audit_log(AuditSettings(dir=tmp_path, retention_days=1), "test", clock=clock) as log:
+        log.write(make_record(request_id=1))
+        clock.advance(days=3)
+        (tmp_path / "anchor.json").mkdir()  # the new anchor cannot replace a directory
+        log.write(make_record(request_id=2))  # the first record of a new day prunes first
+        assert log.prune_error is not None and "cannot prune audit directory" in log.prune_error
+    assert "cannot prune audit directory" in caplog.text
+    assert sorted(p.name for p in tmp_path.glob("audit-*.jsonl")) == ["audit-2026-03-01.jsonl", "audit-2026-03-04.jsonl"]
+    assert not list(tmp_path.glob(".anchor.json.*")), "the anchor's temp file was left behind"
+    assert [r["request_id"] for r in _records(tmp_path)] == [1, 2]

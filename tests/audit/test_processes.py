@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -50,7 +51,7 @@ def test_four_writer_processes_append_whole_lines_to_one_chain(tmp_path, writer_
     assert sorted(by_pid.values()) == [300, 300, 300, 300]
     for pid in by_pid:
         assert [r["request_id"] for r in records if r["pid"] == pid] == list(range(1, 301))
-    switches = sum(1 for a, b in zip(records, records[1:]) if a["pid"] != b["pid"])
+    switches = sum(1 for a, b in itertools.pairwise(records) if a["pid"] != b["pid"])
     assert switches > 3, "the writers never overlapped: the test did not exercise concurrency"
     report = verify_audit_dir(tmp_path)
     assert report.ok and not report.warnings, report.problems

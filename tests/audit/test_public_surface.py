@@ -7,7 +7,7 @@ import mcp_guard.audit as audit
 
 def test_every_exported_name_exists_and_the_contract_is_exported():
     assert all(hasattr(audit, name) for name in audit.__all__)
-    assert {"AuditLog", "AuditRecord", "open_audit_log", "verify_audit_dir", "Outcome"} <= set(audit.__all__)
+    assert {"AuditLog", "AuditRecord", "open_audit_log", "verify_audit_dir", "Outcome", "GroupCommitter", "Tail"} <= set(audit.__all__)
 
 
 def test_the_record_module_stays_pure():

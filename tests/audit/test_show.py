@@ -65,9 +65,41 @@ def test_show_table_has_one_aligned_row_per_record(trail, run_cli):
     result = run_cli("audit", "show", "--dir", trail, "--decision", "deny")
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
-    assert header.split() == ["TIME", "PROFILE", "METHOD", "TOOL", "OPERATION", "DECISION", "RULE", "OUTCOME", "MS"]
-    assert row.split()[2:] == ["test", "tools/call", "create_refund", "create", "deny", "blocked_operations", "denied", "0.2"]
+    assert header.split() == [
+        "TIME", "PROFILE", "CLIENT", "METHOD", "TOOL", "OPERATION", "OPERATION_ID", "DECISION", "RULE", "OUTCOME", "MS"
+    ]
+    assert row.split()[2:] == [
+        "test", "pytest", "tools/call", "create_refund", "create", "-", "deny", "blocked_operations", "denied", "0.2"
+    ]
     assert header.index("TOOL") == row.index("create_refund")
+
+
+def test_show_table_names_the_client_and_stripes_operation_id(tmp_path, make_record, run_cli):
+    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log:
+        log.write(make_record(client={"name": "claude-code", "version": "2.1"}, tool="stripe_api_read", operation_id="GetCustomersCustomer"))
+        log.write(make_record(client=None, tool="stripe_api_read", operation_id=None))
+    result = run_cli("audit", "show", "--dir", tmp_path)
+    header, first, second = result.stdout.splitlines()
+    assert first[header.index("CLIENT"):].split()[:5] == ["claude-code", "tools/call", "stripe_api_read", "list", "GetCustomersCustomer"]
+    assert second[header.index("CLIENT"):].split()[:5] == ["-", "tools/call", "stripe_api_read", "list", "-"]
+
+
+def test_show_policy_selects_the_records_made_under_one_config_by_hash_prefix(tmp_path, make_record, run_cli):
+    old, new = "a1b2c3d4" + "0" * 56, "A1B2C3D5" + "f" * 56
+    with open_audit_log(AuditSettings(dir=tmp_path), "test") as log:
+        log.write(make_record(request_id=1, policy_sha256=old))
+        log.write(make_record(request_id=2, policy_sha256=new.lower()))
+        log.write(make_record(request_id=3))  # written before records carried the policy version
+    assert _ids(run_cli("audit", "show", "--dir", tmp_path, "--format", "jsonl", "--policy", "a1b2c3d4")) == [1]
+    assert _ids(run_cli("audit", "show", "--dir", tmp_path, "--format", "jsonl", "--policy", new[:12])) == [2]  # any case
+    assert _ids(run_cli("audit", "show", "--dir", tmp_path, "--format", "jsonl", "--policy", f"sha256:{old}")) == [1]
+
+
+@pytest.mark.parametrize("bad", ["a1b2c3d", "not-hex!", "a1b2c3d4" * 9])
+def test_show_policy_needs_at_least_8_hex_digits_of_a_sha256(tmp_path, run_cli, bad):
+    result = run_cli("audit", "show", "--dir", tmp_path, "--policy", bad)
+    assert result.returncode == 2
+    assert "--policy" in result.stderr and "at least 8 hex digits" in result.stderr
 
 
 def test_show_without_matches_says_so(trail, run_cli):
