@@ -2,11 +2,24 @@
 
 Messages stay plain dicts end to end, so vendor fields, `_meta` and unknown members pass through
 untouched. This module only decides what kind of message a line holds, or why it is not one.
+
+One rule for both directions (client lines and upstream lines): a line is refused, never repaired,
+when it is not strict JSON or holds what no peer could be sent:
+- `NaN`, `Infinity`, `-Infinity` and numbers too large for a double (Python's json accepts them;
+  JSON does not);
+- objects and arrays nested deeper than `max_depth` (`limits.max_depth`), checked without
+  recursion; past about 1,000 levels Python's own parser raises RecursionError, which is caught;
+- a string (a key or a value) holding an unpaired UTF-16 surrogate escape such as `"\\ud800"`:
+  it is not Unicode text, cannot be encoded as UTF-8, and so can be neither forwarded nor echoed.
+A refused line still names the request id it carried whenever that id can be read (and is itself
+valid), so the request gets its one answer; otherwise the answer's id is null.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -24,6 +37,9 @@ UPSTREAM_UNAVAILABLE = -32000  # the upstream died or could not be reached
 REQUEST_TIMEOUT = -32001  # the upstream did not answer in time
 REFUSED = -32003  # mcp-guard refused the request (audit unwritable, redaction failed, ...)
 
+DEFAULT_MAX_DEPTH = 64
+RECOVERY_SCAN_CHARS = 64 * 1024  # how far into a refused line its id is looked for
+
 
 class Kind(str, Enum):
     REQUEST = "request"
@@ -37,14 +53,41 @@ class FramingProblem:
 
     code: int
     message: str
-    id: RequestId | None = None  # the offending request's id, when it could be recovered
+    id: RequestId | None = None  # the offending message's id, when it could be recovered
+    kind: Kind | None = None  # what the line looked like, when that could be told
 
 
 @dataclass(frozen=True, slots=True)
 class Oversized:
-    """A line longer than the size cap; its bytes were discarded unread."""
+    """A line longer than the size cap; its bytes were discarded unread (but for its id)."""
 
     size: int
+    id: RequestId | None = None  # read from the line's first and last bytes, when it is there
+    kind: Kind | None = None
+
+
+class _NotJson(ValueError):
+    """Text Python's json would accept but JSON does not."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number (JSON numbers are finite)")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _NotJson(f"the number {text[:40]} is too large for a double (JSON numbers are finite)")
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+# Where an unpaired surrogate could hide: a \uD800-\uDFFF escape (a literal prefix: a fast scan).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+_ID_VALUE = re.compile(r'\s*(-?(?:0|[1-9][0-9]*)(?![0-9.eE])|"(?:[^"\\]|\\.)*")')
+_TAIL_ID = re.compile(r'"id"\s*:\s*(-?(?:0|[1-9][0-9]*)|"[^"\\]*")\s*\}\s*$')
 
 
 def is_request_id(value: Any) -> bool:
@@ -52,21 +95,173 @@ def is_request_id(value: Any) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
 
 
-def parse_line(line: bytes | str) -> Message | FramingProblem:
+def parse_line(line: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Message | FramingProblem:
     """Parse one line into a message dict, or say why it cannot be relayed."""
     try:
-        value = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = line if isinstance(line, str) else bytes(line).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return FramingProblem(PARSE_ERROR, f"Parse error: the line is not UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        value = _DECODER.decode(text)
+    except _NotJson as exc:
+        return _refused(str(exc), text)
+    except RecursionError:
+        return _refused(_too_deep(max_depth), text)
+    except ValueError as exc:
         return FramingProblem(PARSE_ERROR, f"Parse error: {exc}")
     if isinstance(value, list):
         return FramingProblem(INVALID_REQUEST, "JSON-RPC batches are not supported: send one message per line")
     if not isinstance(value, dict):
         return FramingProblem(INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
-    problem = _shape_problem(value)
+    problem = _content_problem(text, value, max_depth, maybe_raw_surrogates=isinstance(line, str))
+    if problem is None:
+        problem = _shape_problem(value)
     if problem is not None:
-        raw_id = value.get("id")
-        return FramingProblem(INVALID_REQUEST, f"Invalid Request: {problem}", raw_id if is_request_id(raw_id) else None)
+        return FramingProblem(INVALID_REQUEST, f"Invalid Request: {problem}", _readable_id(value), _kind_hint(value))
     return value
+
+
+def value_problem(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> str | None:
+    """Why an already-parsed message (from a transport that parses itself) cannot be relayed, or None."""
+    if _deeper_than(value, max_depth):
+        return _too_deep(max_depth)
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError:
+        return _SURROGATE_PROBLEM
+    except ValueError:
+        return "a number is NaN or infinite, which JSON cannot carry"
+    return None
+
+
+_SURROGATE_PROBLEM = "a string holds an unpaired UTF-16 surrogate (such as \\ud800), which is not valid Unicode"
+
+
+def _too_deep(max_depth: int) -> str:
+    return f"objects and arrays nest deeper than {max_depth} levels (limits.max_depth)"
+
+
+def _refused(problem: str, text: str) -> FramingProblem:
+    request_id, kind = recover_id(text)
+    return FramingProblem(INVALID_REQUEST, f"Invalid Request: {problem}", request_id, kind)
+
+
+def _content_problem(text: str, value: Message, max_depth: int, *, maybe_raw_surrogates: bool) -> str | None:
+    # Fast paths: a line with no more brackets than the limit cannot nest deeper, and a UTF-8
+    # line without a surrogate escape cannot hold an unpaired surrogate (strict UTF-8 has none).
+    if text.count("{") + text.count("[") > max_depth and _deeper_than(value, max_depth):
+        return _too_deep(max_depth)
+    hint = _SURROGATE_ESCAPE.search(text) or (maybe_raw_surrogates and _LONE_SURROGATE.search(text))
+    if hint and _LONE_SURROGATE.search(json.dumps(value, ensure_ascii=False)):
+        return _SURROGATE_PROBLEM
+    return None
+
+
+def _deeper_than(value: Any, max_depth: int) -> bool:
+    """Whether containers nest deeper than `max_depth`, level by level (no recursion)."""
+    level: list[Any] = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(max_depth):
+        if not level:
+            return False
+        below: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            below += [item for item in items if type(item) is dict or type(item) is list]
+        level = below
+    return bool(level)
+
+
+def _readable_id(message: Message) -> RequestId | None:
+    raw = message.get("id")
+    if not is_request_id(raw) or (isinstance(raw, str) and _LONE_SURROGATE.search(raw)):
+        return None
+    return raw
+
+
+def _kind_hint(message: Message) -> Kind | None:
+    if "method" in message:
+        return Kind.REQUEST if "id" in message else Kind.NOTIFICATION
+    if "result" in message or "error" in message:
+        return Kind.RESPONSE
+    return None
+
+
+def recover_id(text: str) -> tuple[RequestId | None, Kind | None]:
+    """The top-level `id` of a line that could not be parsed whole, and what kind it looks like.
+
+    A scan of strings and punctuation (no recursion, at most RECOVERY_SCAN_CHARS): only members
+    of the outermost object count, so an `id` inside `params` or `result` is never mistaken for it.
+    """
+    depth = 0
+    previous = ""  # the last token seen at depth 1
+    key: Any = None
+    request_id: RequestId | None = None
+    has_method = has_answer = False
+    for match in _TOKEN.finditer(text, 0, RECOVERY_SCAN_CHARS):
+        token = match.group()
+        first = token[0]
+        if first in "{[":
+            depth += 1
+            if depth == 1:
+                previous = first
+            continue
+        if first in "}]":
+            depth -= 1
+            if depth <= 0:
+                break
+            continue
+        if depth != 1:
+            continue
+        if first == '"':
+            if previous in ("{", ","):
+                key = _json_string(token)
+            previous = first
+            continue
+        if first == ":":
+            if key == "id":
+                request_id = _id_at(text, match.end())
+            elif key == "method":
+                has_method = True
+            elif key in ("result", "error"):
+                has_answer = True
+            key = None
+        previous = first
+    return request_id, _kind_of_hints(has_method, has_answer, request_id)
+
+
+def recover_id_from_ends(head: bytes, tail: bytes) -> tuple[RequestId | None, Kind | None]:
+    """The id of an oversized line from its first bytes, else from its last (`..."id":7}`)."""
+    request_id, kind = recover_id(head.decode("utf-8", "ignore"))
+    if request_id is None:
+        match = _TAIL_ID.search(tail.decode("utf-8", "ignore"))
+        if match is not None:
+            request_id = _id_value(match.group(1))
+    return request_id, kind
+
+
+def _kind_of_hints(has_method: bool, has_answer: bool, request_id: RequestId | None) -> Kind | None:
+    if has_method:
+        return Kind.REQUEST if request_id is not None else Kind.NOTIFICATION
+    return Kind.RESPONSE if has_answer else None
+
+
+def _id_at(text: str, position: int) -> RequestId | None:
+    match = _ID_VALUE.match(text, position)
+    return _id_value(match.group(1)) if match is not None else None
+
+
+def _id_value(token: str) -> RequestId | None:
+    if token.startswith('"'):
+        value = _json_string(token)
+        return value if isinstance(value, str) and not _LONE_SURROGATE.search(value) else None
+    return int(token)
+
+
+def _json_string(token: str) -> Any:
+    try:
+        return json.loads(token)
+    except ValueError:
+        return None
 
 
 def _shape_problem(message: Message) -> str | None:
@@ -125,8 +320,8 @@ def tool_error_result(text: str) -> dict[str, Any]:
 
 
 def encode(message: Message) -> bytes:
-    """One message as one line of compact UTF-8 JSON."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    """One message as one line of compact UTF-8 JSON; raises ValueError rather than write invalid JSON."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() + b"\n"
 
 
 def id_key(request_id: Any) -> Any:

@@ -3,8 +3,24 @@
 Every request forwarded upstream gets a fresh integer id; the client's own id is restored on the
 way back. So every upstream answer must match a request the guard admitted (anything else is
 dropped, never passed on unfiltered), and a re-typed id ("7" for 7) cannot confuse correlation.
-The relay also owns time: each forwarded request has a deadline, and the end of either peer
-answers everything still pending.
+
+Invariant: every client request gets exactly one answer and exactly one audit record, whatever
+fails. A line that is not a message the relay accepts is answered (with its id when it can be
+read) and recorded; an admitted request leaves `_pending` exactly once, and whoever takes it out
+(its answer, its timeout, its cancellation, an ending) answers and records it, falling back to a
+plain error line if the guard itself fails. An upstream line the relay cannot accept (too large,
+too deep, not strict JSON) is withheld and the request it answers gets an error at once.
+
+The relay also owns time: each forwarded request has a deadline, and every ending is bounded:
+- the client closes its input: pending requests get `eof_grace` seconds to be answered, then the
+  rest are answered -32000 and recorded as cancelled; exit 0;
+- the client closes its output: pending requests are recorded as cancelled; exit 0;
+- SIGTERM, SIGINT, SIGHUP: pending requests are answered -32000 and recorded; exit 0;
+- the upstream ends (exits, closes its output, its HTTP session fails), or names a fatal cause on
+  stderr before `initialize` was answered (DNS, connection, HTTP 401/403, a missing command, an
+  uncaught error): pending requests are answered -32000 with that cause; exit 3.
+Records are written first; answers on the way out get at most FLUSH_SECONDS, so a client that
+does not read cannot keep mcp-guard alive.
 """
 
 from __future__ import annotations
@@ -13,6 +29,7 @@ import asyncio
 import itertools
 import logging
 import signal
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Protocol
@@ -23,6 +40,7 @@ from anyio.abc import TaskGroup
 from mcp_guard import jsonrpc
 from mcp_guard.audit import Outcome
 from mcp_guard.checks import Call
+from mcp_guard.errors import UpstreamError
 from mcp_guard.guard import Answer, Guard
 from mcp_guard.jsonrpc import FramingProblem, Kind, Message, Oversized, kind_of
 from mcp_guard.transports.channel import Channel, ChannelClosed
@@ -31,11 +49,17 @@ logger = logging.getLogger("mcp_guard")
 
 # How long to wait for the upstream's exit code after its output closes, for the error message.
 EXIT_CODE_WAIT_SECONDS = 1.0
+# How long answers on the way out may take to reach the client, all together.
+FLUSH_SECONDS = 0.5
+# After the upstream is gone, how long its last output may take to be relayed before the session
+# ends anyway (the relay may be blocked on a client that does not read).
+UPSTREAM_DRAIN_SECONDS = 2.0
+DEFAULT_EOF_GRACE_SECONDS = 2.0
 
 
 class ExitCode(IntEnum):
-    OK = 0  # the client closed stdin, or a SIGTERM/SIGINT asked us to stop
-    UPSTREAM_DIED = 3
+    OK = 0  # the client closed stdin or stdout, or a SIGTERM/SIGINT/SIGHUP asked us to stop
+    UPSTREAM_DIED = 3  # the upstream ended, or named a fatal cause before answering initialize
 
 
 class ClientChannel(Channel, Protocol):
@@ -45,12 +69,16 @@ class ClientChannel(Channel, Protocol):
 class UpstreamChannel(Channel, Protocol):
     def set_protocol_version(self, version: str) -> None: ...
     def describe_exit(self) -> str: ...
+    def failures(self) -> AsyncIterable[str]:
+        """Fatal causes the upstream names (a stdio upstream's stderr), one line each."""
+        ...
 
 
 @dataclass(frozen=True)
 class Timeouts:
     initialize: float
     request: float
+    eof_grace: float = DEFAULT_EOF_GRACE_SECONDS  # after the client closes its input
 
 
 @dataclass
@@ -59,19 +87,40 @@ class _Pending:
     timer: asyncio.TimerHandle
 
 
+@dataclass(frozen=True)
+class _Ending:
+    exit_code: ExitCode
+    outcome: Outcome  # how pending requests are recorded
+    text: str | None  # their answer; None: the client is gone, they are recorded only
+
+
 class Relay:
     def __init__(
-        self, client: ClientChannel, upstream: UpstreamChannel, guard: Guard, timeouts: Timeouts, max_message_bytes: int
+        self,
+        client: ClientChannel,
+        upstream: UpstreamChannel,
+        guard: Guard,
+        timeouts: Timeouts,
+        max_message_bytes: int,
+        *,
+        max_upstream_message_bytes: int | None = None,
     ) -> None:
         self._client = client
         self._upstream = upstream
         self._guard = guard
         self._timeouts = timeouts
         self._max_message_bytes = max_message_bytes
+        self._max_upstream_message_bytes = max_upstream_message_bytes
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
         self._upstream_id_of: dict[tuple[type, Any] | None, int] = {}  # client id -> our id, for cancellation
         self._server_requests: set[tuple[type, Any] | None] = set()  # upstream requests awaiting the client
+        self._answering = 0  # answers taken out of _pending and not yet handed to the client
+        self._settled = anyio.Event()  # set when _pending empties or an answer is handed over
+        self._initialized = False  # the upstream has answered an initialize with a result
+        self._fatal_cause: str | None = None  # a fatal cause named before the handshake
+        self._ending: _Ending | None = None
+        self._upstream_gone = False
         self._exit = ExitCode.OK
         self._tg: TaskGroup | None = None
 
@@ -80,6 +129,8 @@ class Relay:
             self._tg = tg
             tg.start_soon(self._pump_client)
             tg.start_soon(self._pump_upstream)
+            tg.start_soon(self._watch_upstream_failures)
+            tg.start_soon(self._watch_upstream_exit)
             if handle_signals:
                 tg.start_soon(self._watch_signals)
         return self._exit
@@ -91,19 +142,33 @@ class Relay:
             while True:
                 inbound = await self._client.receive()
                 if isinstance(inbound, (FramingProblem, Oversized)):
-                    await self._client.send_line(await self._guard.reject_unparsed(inbound, self._max_message_bytes))
+                    problem = self._client_problem(inbound)
+                    await self._refuse_client_answer(problem)
+                    await self._send_client(await self._reject(problem))
                     continue
                 try:
                     await self._from_client(inbound)
                 except (ChannelClosed, anyio.get_cancelled_exc_class()):
                     raise
                 except Exception:  # a bug must cost one message, never the guard or its policy
-                    logger.exception("internal error on a client message; nothing of it was forwarded")
-                    if kind_of(inbound) is Kind.REQUEST:
-                        await self._client.send(jsonrpc.error_response(inbound["id"], jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the request was not forwarded"))
+                    logger.exception("internal error on a client %s; nothing of it was forwarded", kind_of(inbound).value)
         except ChannelClosed:
-            await self._abandon_all(Outcome.CANCELLED, "the client closed the connection")
-        self._stop()
+            pass
+        await self._client_closed_input()
+
+    def _client_problem(self, inbound: FramingProblem | Oversized) -> FramingProblem:
+        if isinstance(inbound, FramingProblem):
+            return inbound
+        text = f"message of {inbound.size} bytes exceeds the {self._max_message_bytes}-byte limit (limits.max_message_bytes); it was discarded"
+        return FramingProblem(jsonrpc.INVALID_REQUEST, text, inbound.id, inbound.kind)
+
+    async def _refuse_client_answer(self, problem: FramingProblem) -> None:
+        """A refused line that answered an upstream request: the upstream hears it will get no answer."""
+        key = _typed(problem.id)
+        if problem.kind is Kind.RESPONSE and key is not None and key in self._server_requests:
+            self._server_requests.discard(key)
+            text = f"mcp-guard refused the client's answer: {problem.message}"
+            await self._send_upstream(jsonrpc.error_response(problem.id, jsonrpc.INVALID_REQUEST, text))
 
     async def _from_client(self, message: Message) -> None:
         kind = kind_of(message)
@@ -115,11 +180,21 @@ class Relay:
             await self._forward_client_response(message)
 
     async def _admit(self, message: Message) -> None:
-        admission = await self._guard.admit(message)
+        """One answer and one record for this request, whatever fails on the way."""
+        try:
+            admission = await self._guard.admit(message)
+        except Exception:
+            logger.exception("internal error deciding a %r request; it was not forwarded", message["method"])
+            problem = FramingProblem(jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the request was not forwarded", message["id"])
+            await self._send_client(await self._reject(problem))
+            return
         if isinstance(admission, Answer):
-            await self._client.send_line(admission.line)
+            await self._send_client(admission.line)
             return
         call = admission.call
+        if self._ending is not None:  # ending: nothing new goes upstream
+            await self._send_client(await self._refuse(call, jsonrpc.UPSTREAM_UNAVAILABLE, self._ending.text or "mcp-guard is stopping"))
+            return
         upstream_id = next(self._ids)
         timeout = self._timeouts.initialize if call.method == "initialize" else self._timeouts.request
         timer = asyncio.get_running_loop().call_later(timeout, self._expire, upstream_id, timeout)
@@ -129,6 +204,19 @@ class Relay:
             await self._upstream.send({**admission.message, "id": upstream_id})
         except ChannelClosed:
             pass  # the upstream pump sees the same end and answers every pending request
+        except Exception as exc:
+            pending = self._take(upstream_id)
+            if pending is None:
+                return  # already answered (its timeout, or an ending)
+            if isinstance(exc, UpstreamError):
+                code, text = jsonrpc.INVALID_REQUEST, f"mcp-guard could not forward the request: {exc}"
+            else:
+                logger.exception("internal error forwarding a %r request", call.method)
+                code, text = jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the request was not forwarded"
+            await self._answer(pending.call, code, text)
+            return
+        if call.method == "initialize" and self._fatal_cause is not None and not self._initialized:
+            await self._upstream_failed(self._fatal_cause)
 
     async def _forward_client_notification(self, message: Message) -> None:
         if not self._guard.admits_notification(message):
@@ -137,10 +225,9 @@ class Relay:
             params = message.get("params") or {}
             key = _typed(params.get("requestId")) if isinstance(params, dict) else None
             upstream_id = self._upstream_id_of.get(key) if key is not None else None
-            pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
+            pending = self._take(upstream_id) if upstream_id is not None else None
             if upstream_id is None or pending is None:
                 return  # nothing of ours to cancel; never forward a cancellation we cannot map
-            self._settle(upstream_id, pending)
             await self._guard.abandon(pending.call, Outcome.CANCELLED, str(params.get("reason") or "cancelled by the client"))
             message = {**message, "params": {**params, "requestId": upstream_id}}
         await self._send_upstream(message)
@@ -158,6 +245,8 @@ class Relay:
             await self._upstream.send(message)
         except ChannelClosed:
             pass
+        except UpstreamError as exc:
+            logger.warning("dropped a %s for the upstream: %s", message.get("method") or "response", exc)
 
     # ---- upstream -> client -------------------------------------------------------------
 
@@ -165,107 +254,265 @@ class Relay:
         try:
             while True:
                 inbound = await self._upstream.receive()
-                if isinstance(inbound, (FramingProblem, Oversized)):
-                    logger.warning("dropped an unreadable upstream message: %s", _describe(inbound))
-                    continue
                 try:
-                    await self._from_upstream(inbound)
+                    if isinstance(inbound, (FramingProblem, Oversized)):
+                        await self._withhold_unreadable(inbound)
+                    else:
+                        await self._from_upstream(inbound)
                 except (ChannelClosed, anyio.get_cancelled_exc_class()):
                     raise
                 except Exception:
                     logger.exception("internal error on an upstream message; nothing of it reached the client")
         except ChannelClosed as closed:
-            await self._upstream_died(str(closed))
+            await self._upstream_ended(str(closed))
 
     async def _from_upstream(self, message: Message) -> None:
         kind = kind_of(message)
         if kind is Kind.RESPONSE:
-            await self._deliver_response(message)
+            self._dispatch_response(message)
             return
-        visible = self._guard.from_upstream(message)
+        try:
+            visible = self._guard.from_upstream(message)
+        except Exception:
+            logger.exception("internal error on an upstream %s; nothing of it reached the client", message["method"])
+            visible = None
         if visible is None:
             if kind is Kind.REQUEST:
                 await self._send_upstream(jsonrpc.error_response(message["id"], jsonrpc.REFUSED, "mcp-guard could not redact this request"))
             return
         if kind is Kind.REQUEST:
             self._server_requests.add(_typed(message["id"]))
-        await self._client.send(visible)
+        await self._send_client(jsonrpc.encode(visible))
 
-    async def _deliver_response(self, message: Message) -> None:
+    def _dispatch_response(self, message: Message) -> None:
+        """Take the request an answer belongs to, and answer it in a task of its own.
+
+        The pump reads on while the answer is filtered and its record written, so the records of
+        answers that are ready together share one audit write (group commit). The request leaves
+        `_pending` here, in the pump, so an ending that follows cannot answer it a second time;
+        endings wait (bounded) for the answers in flight.
+        """
         upstream_id = jsonrpc.id_key(message.get("id"))
-        pending = self._pending.pop(upstream_id, None) if upstream_id is not None else None
+        pending = self._take(upstream_id) if upstream_id is not None else None
         if pending is None:
             logger.warning("dropped an upstream response to unknown or expired request id %r", message.get("id"))
             return
-        self._settle(upstream_id, pending)
-        line = await self._guard.respond(pending.call, message)
-        if pending.call.method == "initialize":
-            version = (message.get("result") or {}).get("protocolVersion")
-            if isinstance(version, str):
-                self._upstream.set_protocol_version(version)
-                self._guard.set_protocol_version(version)
-        await self._client.send_line(line)
+        assert self._tg is not None
+        self._answering += 1
+        self._tg.start_soon(self._deliver_response, pending.call, message)
 
-    async def _upstream_died(self, reason: str) -> None:
-        wait_exit = getattr(self._upstream, "wait_exit", None)  # stdio only: the exit code names the cause
-        if wait_exit is not None:
-            await wait_exit(EXIT_CODE_WAIT_SECONDS)
-            reason = self._upstream.describe_exit()
-        pending, self._pending = self._pending, {}
-        for entry in pending.values():
-            entry.timer.cancel()
-            self._upstream_id_of.pop(_typed(entry.call.client_id), None)
-            line = await self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"{reason} before answering", Outcome.UPSTREAM_DIED)
-            await self._client_send_quietly(line)
-        logger.error("%s; mcp-guard stops", reason)
-        self._exit = ExitCode.UPSTREAM_DIED
-        self._stop()
+    async def _deliver_response(self, call: Call, message: Message) -> None:
+        try:
+            try:
+                line = await self._guard.respond(call, message)
+            except Exception:
+                logger.exception("internal error answering %s; the upstream's answer was withheld", call.method)
+                line = await self._refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+            result = message.get("result")
+            if call.method == "initialize" and isinstance(result, dict):
+                self._note_handshake(result)
+            await self._send_client(line)
+        except (ChannelClosed, anyio.get_cancelled_exc_class()):
+            raise
+        except Exception:  # an answer task that fails must not take the relay down with it
+            logger.exception("internal error delivering the answer to %s", call.method)
+        finally:
+            self._answering -= 1
+            self._settled.set()
+
+    def _note_handshake(self, result: dict[str, Any]) -> None:
+        self._initialized = True
+        version = result.get("protocolVersion")
+        if isinstance(version, str):
+            self._upstream.set_protocol_version(version)
+            self._guard.set_protocol_version(version)
+
+    async def _withhold_unreadable(self, inbound: FramingProblem | Oversized) -> None:
+        """An upstream line the relay cannot accept: the request it answers gets an error now."""
+        if isinstance(inbound, Oversized):
+            limit = f"the {self._max_upstream_message_bytes}-byte limit" if self._max_upstream_message_bytes else "the size limit"
+            text = f"the upstream's message of {inbound.size} bytes is over {limit} (limits.max_upstream_message_bytes)"
+        else:
+            text = inbound.message
+        if inbound.kind in (Kind.REQUEST, Kind.NOTIFICATION):
+            if inbound.kind is Kind.REQUEST and inbound.id is not None:
+                await self._send_upstream(jsonrpc.error_response(inbound.id, jsonrpc.INVALID_REQUEST, f"mcp-guard refused this request: {text}"))
+            logger.warning("dropped an unreadable upstream %s: %s", inbound.kind.value, text)
+            return
+        upstream_id = jsonrpc.id_key(inbound.id)
+        pending = self._take(upstream_id) if upstream_id is not None else None
+        if pending is None:
+            logger.warning("dropped an unreadable upstream message: %s", text)
+            return
+        logger.warning("withheld the upstream's answer to %s: %s", pending.call.method, text)
+        await self._answer(pending.call, jsonrpc.REFUSED, f"mcp-guard withheld the upstream's answer: {text}")
+
+    async def _watch_upstream_failures(self) -> None:
+        """Before the handshake, a fatal cause on the upstream's stderr fails initialize at once."""
+        failures = getattr(self._upstream, "failures", None)  # an upstream that names no causes is fine
+        if failures is None:
+            return
+        async for cause in failures():
+            if self._initialized:
+                continue  # a running session: the cause is logged, requests fail on their own
+            self._fatal_cause = cause
+            if any(entry.call.method == "initialize" for entry in self._pending.values()):
+                await self._upstream_failed(cause)
+                return
 
     # ---- time, signals, endings ---------------------------------------------------------
 
-    def _expire(self, upstream_id: int, timeout: float) -> None:
+    def _take(self, upstream_id: int) -> _Pending | None:
+        """Take a request out of _pending (the only way out): its taker answers and records it."""
         pending = self._pending.pop(upstream_id, None)
-        if pending is None or self._tg is None:
-            return
-        self._settle(upstream_id, pending)
-        self._tg.start_soon(self._time_out, upstream_id, pending.call, timeout)
-
-    async def _time_out(self, upstream_id: int, call: Call, seconds: float) -> None:
-        text = f"the upstream did not answer '{call.method}' within {seconds:g} s"
-        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": text}}
-        await self._send_upstream(cancel)
-        await self._client_send_quietly(await self._guard.refuse(call, jsonrpc.REQUEST_TIMEOUT, text, Outcome.TIMEOUT))
-
-    def _settle(self, upstream_id: int, pending: _Pending) -> None:
+        if pending is None:
+            return None
         pending.timer.cancel()
         key = _typed(pending.call.client_id)
         if self._upstream_id_of.get(key) == upstream_id:
             del self._upstream_id_of[key]
+        self._settled.set()
+        return pending
+
+    def _expire(self, upstream_id: int, timeout: float) -> None:
+        if self._tg is None or self._ending is not None:
+            return
+        pending = self._take(upstream_id)
+        if pending is not None:
+            self._tg.start_soon(self._time_out, upstream_id, pending.call, timeout)
+
+    async def _time_out(self, upstream_id: int, call: Call, seconds: float) -> None:
+        text = f"the upstream did not answer '{call.method}' within {seconds:g} s"
+        self._answering += 1
+        try:
+            await self._answer(call, jsonrpc.REQUEST_TIMEOUT, text, Outcome.TIMEOUT)
+        finally:
+            self._answering -= 1
+            self._settled.set()
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": upstream_id, "reason": text}}
+        await self._send_upstream(cancel)
 
     async def _watch_signals(self) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
             async for signum in signals:
                 name = signal.Signals(signum).name
-                pending, self._pending = self._pending, {}
-                for entry in pending.values():
-                    entry.timer.cancel()
-                    line = await self._guard.refuse(entry.call, jsonrpc.UPSTREAM_UNAVAILABLE, f"mcp-guard is shutting down ({name})", Outcome.CANCELLED)
-                    await self._client_send_quietly(line)
                 logger.info("received %s; shutting down", name)
-                self._stop()
+                await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, f"mcp-guard is shutting down ({name})"))
                 return
 
-    async def _abandon_all(self, outcome: Outcome, reason: str) -> None:
-        pending, self._pending = self._pending, {}
-        for entry in pending.values():
-            entry.timer.cancel()
-            await self._guard.abandon(entry.call, outcome, reason)
+    async def _client_closed_input(self) -> None:
+        """Pending requests get a bounded grace to be answered, then the session ends."""
+        grace = self._timeouts.eof_grace
+        if self._pending or self._answering:
+            logger.info("the client closed its input; waiting up to %g s for %d pending answers", grace, len(self._pending) + self._answering)
+            with anyio.move_on_after(grace):
+                while self._pending or self._answering:
+                    self._settled = anyio.Event()
+                    await self._settled.wait()
+        text = f"the client closed its input and the upstream did not answer within {grace:g} s"
+        await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, text))
 
-    async def _client_send_quietly(self, line: bytes) -> None:
+    async def _client_gone(self) -> None:
+        await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, None))
+
+    async def _watch_upstream_exit(self) -> None:
+        """An upstream that is gone (its process exited, its HTTP session failed) ends the session
+        even while the relay is blocked on a client that does not read; normally the upstream
+        pump sees the end first."""
+        wait_gone = getattr(self._upstream, "wait_gone", None)
+        if wait_gone is None:
+            return
+        await wait_gone()
+        await anyio.sleep(UPSTREAM_DRAIN_SECONDS)
+        await self._upstream_ended(self._upstream.describe_exit())
+
+    async def _upstream_ended(self, reason: str) -> None:
+        if self._ending is not None or self._upstream_gone:
+            return
+        self._upstream_gone = True
+        wait_exit = getattr(self._upstream, "wait_exit", None)  # stdio only: the exit code names the cause
+        if wait_exit is not None:
+            with anyio.CancelScope(shield=True):
+                await wait_exit(EXIT_CODE_WAIT_SECONDS)
+            reason = self._upstream.describe_exit()
+        logger.error("%s; mcp-guard stops", reason)
+        await self._end(_Ending(ExitCode.UPSTREAM_DIED, Outcome.UPSTREAM_DIED, f"{reason} before answering"))
+
+    async def _upstream_failed(self, cause: str) -> None:
+        logger.error("the upstream failed before answering initialize: %s; mcp-guard stops", cause)
+        await self._end(_Ending(ExitCode.UPSTREAM_DIED, Outcome.UPSTREAM_DIED, f"the upstream failed before answering 'initialize': {cause}"))
+
+    async def _end(self, ending: _Ending) -> None:
+        """The one ending: record every pending request, answer them (bounded), stop.
+
+        The first ending wins; a later one returns and lets the first finish. Shielded, so that
+        no record is lost to the cancellation that stops the relay.
+        """
+        if self._ending is not None:
+            return
+        self._ending = ending
+        with anyio.CancelScope(shield=True):
+            await self._wait_for_answers_in_flight()
+            lines: list[bytes] = []
+            for upstream_id in list(self._pending):
+                pending = self._take(upstream_id)
+                if pending is None:
+                    continue
+                if ending.text is None:
+                    await self._abandon(pending.call, ending.outcome, "the client closed the connection")
+                else:
+                    lines.append(await self._refuse(pending.call, jsonrpc.UPSTREAM_UNAVAILABLE, ending.text, ending.outcome))
+            with anyio.move_on_after(FLUSH_SECONDS) as flush:
+                for line in lines:
+                    try:
+                        await self._client.send_line(line)
+                    except ChannelClosed:
+                        break  # the client is gone: the records are what is left
+            if flush.cancelled_caught:
+                logger.warning("the client did not read %d answers within %g s; they were dropped", len(lines), FLUSH_SECONDS)
+        self._exit = ending.exit_code
+        self._stop()
+
+    async def _wait_for_answers_in_flight(self) -> None:
+        """Answers already taken from `_pending` finish (their records are written) before the end."""
+        with anyio.move_on_after(FLUSH_SECONDS):
+            while self._answering:
+                self._settled = anyio.Event()
+                await self._settled.wait()
+
+    # ---- answering, never more than once --------------------------------------------------
+
+    async def _answer(self, call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> None:
+        await self._send_client(await self._refuse(call, code, text, outcome))
+
+    async def _refuse(self, call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> bytes:
+        """The guard's recorded error answer; if the guard itself fails, a plain one (logged)."""
+        try:
+            return await self._guard.refuse(call, code, text, outcome)
+        except Exception:
+            logger.exception("internal error recording the answer to %s; answered without a record", call.method)
+            return jsonrpc.encode(jsonrpc.error_response(call.client_id, code, text))
+
+    async def _reject(self, problem: FramingProblem) -> bytes:
+        try:
+            return await self._guard.reject_unparsed(problem, self._max_message_bytes)
+        except Exception:
+            logger.exception("internal error recording a refused line; answered without a record")
+            return jsonrpc.encode(jsonrpc.error_response(problem.id, problem.code, problem.message))
+
+    async def _abandon(self, call: Call, outcome: Outcome, text: str) -> None:
+        try:
+            await self._guard.abandon(call, outcome, text)
+        except Exception:
+            logger.exception("internal error recording an abandoned %s", call.method)
+
+    async def _send_client(self, line: bytes) -> None:
+        """Hand a line to the client; a client that closed its end ends the session."""
         try:
             await self._client.send_line(line)
-        except (ConnectionError, ChannelClosed, RuntimeError) as exc:
-            logger.warning("could not deliver an answer to the client: %s", exc)
+        except ChannelClosed as exc:
+            logger.info("%s; mcp-guard stops", exc)
+            await self._client_gone()
 
     def _stop(self) -> None:
         if self._tg is not None:
@@ -278,9 +525,3 @@ def _typed(request_id: Any) -> tuple[type, Any] | None:
     None for anything that cannot be a request id (a list, an object, a float): it matches nothing.
     """
     return (type(request_id), request_id) if jsonrpc.is_request_id(request_id) else None
-
-
-def _describe(inbound: FramingProblem | Oversized) -> str:
-    if isinstance(inbound, Oversized):
-        return f"{inbound.size} bytes over the size limit"
-    return inbound.message

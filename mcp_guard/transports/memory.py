@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from mcp_guard.jsonrpc import Message, encode, parse_line
+from mcp_guard.jsonrpc import DEFAULT_MAX_DEPTH, Message, encode, parse_line
 from mcp_guard.transports.channel import ChannelClosed, Inbound
 
 BUFFER = 1024  # messages in flight per direction before a sender waits
@@ -22,10 +22,19 @@ BUFFER = 1024  # messages in flight per direction before a sender waits
 class MemoryChannel:
     """The relay's side: a client or upstream Channel (with `send_line`, `set_protocol_version`)."""
 
-    def __init__(self, inbound: MemoryObjectReceiveStream[bytes], outbound: MemoryObjectSendStream[bytes], name: str) -> None:
+    def __init__(
+        self,
+        inbound: MemoryObjectReceiveStream[bytes],
+        outbound: MemoryObjectSendStream[bytes],
+        name: str,
+        failures: MemoryObjectReceiveStream[str],
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
         self._in = inbound
         self._out = outbound
         self._name = name
+        self._failures = failures
+        self._max_depth = max_depth
         self.protocol_version: str | None = None
 
     async def receive(self) -> Inbound:
@@ -33,7 +42,7 @@ class MemoryChannel:
             line = await self._in.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
             raise ChannelClosed(f"the {self._name} closed the connection") from exc
-        return parse_line(line)
+        return parse_line(line, self._max_depth)
 
     async def send(self, message: Message) -> None:
         await self.send_line(encode(message))
@@ -50,6 +59,10 @@ class MemoryChannel:
     def describe_exit(self) -> str:
         return f"the {self._name} closed the connection"
 
+    def failures(self) -> MemoryObjectReceiveStream[str]:
+        """Fatal causes the peer reports (`MemoryPeer.report_failure`), like a stdio upstream's stderr."""
+        return self._failures
+
 
 @dataclass
 class MemoryPeer:
@@ -57,6 +70,7 @@ class MemoryPeer:
 
     _out: MemoryObjectSendStream[bytes]
     _in: MemoryObjectReceiveStream[bytes]
+    _failures: MemoryObjectSendStream[str]
     received: list[Message] = field(default_factory=list)
 
     async def send(self, message: Message) -> None:
@@ -71,12 +85,26 @@ class MemoryPeer:
         self.received.append(message)
         return message
 
+    async def receive_line(self) -> bytes:
+        """The next line the relay sent, as raw bytes."""
+        return await self._in.receive()
+
+    async def report_failure(self, cause: str) -> None:
+        """A fatal cause, as a stdio upstream's stderr would name it (a DNS failure, HTTP 401...)."""
+        await self._failures.send(cause)
+
     async def close(self) -> None:
         """End of stream for the relay (EOF on a pipe)."""
         await self._out.aclose()
 
+    async def stop_reading(self) -> None:
+        """Close this side's inbound: the relay's next send fails (a client that closed its end)."""
+        await self._in.aclose()
 
-def memory_pair(name: str) -> tuple[MemoryChannel, MemoryPeer]:
+
+def memory_pair(name: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[MemoryChannel, MemoryPeer]:
     to_relay_send, to_relay_receive = anyio.create_memory_object_stream[bytes](BUFFER)
     from_relay_send, from_relay_receive = anyio.create_memory_object_stream[bytes](BUFFER)
-    return MemoryChannel(to_relay_receive, from_relay_send, name), MemoryPeer(to_relay_send, from_relay_receive)
+    failures_send, failures_receive = anyio.create_memory_object_stream[str](BUFFER)
+    channel = MemoryChannel(to_relay_receive, from_relay_send, name, failures_receive, max_depth)
+    return channel, MemoryPeer(to_relay_send, from_relay_receive, failures_send)

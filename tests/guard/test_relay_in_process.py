@@ -13,12 +13,16 @@ from typing import Any
 import anyio
 import pytest
 from anyio.abc import TaskGroup
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mcp_guard.config import Mode
+from mcp_guard.guard import Guard
 from mcp_guard.redaction import RedactionSettings, build_redactor
 from mcp_guard.relay import ExitCode, Relay, Timeouts
 from mcp_guard.transports.memory import MemoryPeer, memory_pair
 from tests.factories import PSEUDONYM_KEY, build_guard, make_profile
+from tests.relay.faults import strict_json
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +46,13 @@ async def session(tmp_path: Path) -> AsyncIterator[Session]:
         tg.cancel_scope.cancel()
 
 
-async def start(tg: TaskGroup, tmp_path: Path, *, request_timeout: float = 30.0) -> Session:
+async def start(tg: TaskGroup, tmp_path: Path, *, request_timeout: float = 30.0, eof_grace: float = 0.1, guard: Guard | None = None) -> Session:
     profile = make_profile(tmp_path, name="test")
-    guard = build_guard(profile, redactor=build_redactor(RedactionSettings(), Mode.TEST, PSEUDONYM_KEY))
+    guard = guard or build_guard(profile, redactor=build_redactor(RedactionSettings(), Mode.TEST, PSEUDONYM_KEY))
     client_channel, client = memory_pair("client")
     upstream_channel, upstream = memory_pair("upstream")
-    relay = Relay(client_channel, upstream_channel, guard, Timeouts(initialize=request_timeout, request=request_timeout), 1 << 20)
+    timeouts = Timeouts(initialize=request_timeout, request=request_timeout, eof_grace=eof_grace)
+    relay = Relay(client_channel, upstream_channel, guard, timeouts, 1 << 20)
     codes: list[ExitCode] = []
     ended = anyio.Event()
 
@@ -187,3 +192,137 @@ async def test_malformed_lines_are_answered_and_recorded_and_never_forwarded(ses
     assert errors[2]["id"] == 3
     assert forwarded["method"] == "ping"
     assert [(record["decision"], record["rule"]) for record in session.records()] == [("deny", "jsonrpc.framing")] * 3
+
+
+# ---- issue 10: one answer and one record per request, whatever fails; bounded endings -------------
+
+
+def initialize_request(request_id: Any = "init") -> dict[str, Any]:
+    return request(request_id, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})
+
+
+async def test_after_the_client_closes_its_input_pending_requests_are_still_answered_within_the_grace(tmp_path: Path) -> None:
+    async with anyio.create_task_group() as tg:
+        session = await start(tg, tmp_path, eof_grace=5.0)
+        with anyio.fail_after(5):
+            await session.client.send(request(1, "ping"))
+            forwarded = await session.upstream.receive()
+            await session.client.close()
+            await session.upstream.send({"jsonrpc": "2.0", "id": forwarded["id"], "result": {}})
+            answer = await session.client.receive()
+            await session.ended.wait()
+    assert answer == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert session.exit_code == [ExitCode.OK]
+    assert [record["outcome"] for record in session.records()] == ["ok"]
+
+
+async def test_a_fatal_upstream_cause_answers_a_pending_initialize_with_it_and_exits_3(session: Session) -> None:
+    with anyio.fail_after(5):
+        await session.client.send(initialize_request())
+        await session.upstream.receive()
+        await session.upstream.report_failure("DNS lookup of mcp.stripe.com failed (ENOTFOUND)")
+        answer = await session.client.receive()
+        await session.ended.wait()
+    assert answer["id"] == "init" and answer["error"]["code"] == -32000
+    assert answer["error"]["message"] == "the upstream failed before answering 'initialize': DNS lookup of mcp.stripe.com failed (ENOTFOUND)"
+    assert session.exit_code == [ExitCode.UPSTREAM_DIED]
+    assert [record["outcome"] for record in session.records()] == ["upstream_died"]
+
+
+async def test_a_fatal_cause_named_before_initialize_fails_it_as_soon_as_it_is_sent(session: Session) -> None:
+    with anyio.fail_after(5):
+        await session.upstream.report_failure("the upstream's request was refused with HTTP 401")
+        await session.client.send(request(1, "ping"))  # processed after the report: the cause is known
+        forwarded = await session.upstream.receive()
+        await session.upstream.send({"jsonrpc": "2.0", "id": forwarded["id"], "result": {}})
+        assert (await session.client.receive())["id"] == 1
+        await session.client.send(initialize_request())
+        answer = await session.client.receive()
+    assert "refused with HTTP 401" in answer["error"]["message"]
+
+
+async def test_a_fatal_cause_after_the_handshake_does_not_end_the_session(session: Session) -> None:
+    with anyio.fail_after(5):
+        await session.client.send(initialize_request())
+        forwarded = await session.upstream.receive()
+        await session.upstream.send({"jsonrpc": "2.0", "id": forwarded["id"], "result": {"protocolVersion": "2025-11-25", "capabilities": {}}})
+        assert "result" in await session.client.receive()
+        await session.upstream.report_failure("the connection to api.stripe.com failed (ECONNRESET)")
+        await session.client.send(request(2, "ping"))
+        ping = await session.upstream.receive()
+        await session.upstream.send({"jsonrpc": "2.0", "id": ping["id"], "result": {}})
+        assert (await session.client.receive())["result"] == {}
+    assert not session.ended.is_set()
+
+
+async def test_a_guard_that_fails_on_an_answer_still_gives_one_answer_and_one_record(tmp_path: Path) -> None:
+    guard = build_guard(make_profile(tmp_path, name="test"), redactor=build_redactor(RedactionSettings(), Mode.TEST, PSEUDONYM_KEY))
+
+    async def broken_respond(*_: Any) -> bytes:
+        raise RuntimeError("a bug in a filter")
+
+    guard.respond = broken_respond  # type: ignore[method-assign]
+    async with anyio.create_task_group() as tg:
+        session = await start(tg, tmp_path, request_timeout=0.3, guard=guard)
+        with anyio.fail_after(5):
+            await session.client.send(request(1, "ping"))
+            forwarded = await session.upstream.receive()
+            await session.upstream.send({"jsonrpc": "2.0", "id": forwarded["id"], "result": {}})
+            answer = await session.client.receive()
+            await session.client.send(request(2, "ping"))  # a fence: its timeout fires after any the first could have had
+            await session.upstream.receive()
+            fence = await session.client.receive()
+        tg.cancel_scope.cancel()
+    assert answer["id"] == 1 and answer["error"]["code"] == -32603
+    assert fence["id"] == 2 and fence["error"]["code"] == -32001
+    assert [(record["request_id"], record["outcome"]) for record in session.records()] == [(1, "jsonrpc_error"), (2, "timeout")]
+
+
+async def test_a_client_that_stops_reading_its_answers_ends_the_session_and_pending_requests_are_recorded(session: Session) -> None:
+    with anyio.fail_after(5):
+        await session.client.send(request(1, "ping"))
+        await session.client.send(request(2, "tools/list"))
+        first = await session.upstream.receive()
+        await session.upstream.receive()
+        await session.client.stop_reading()
+        await session.upstream.send({"jsonrpc": "2.0", "id": first["id"], "result": {}})  # its answer cannot be delivered
+        await session.ended.wait()
+    assert session.exit_code == [ExitCode.OK]
+    assert sorted((record["request_id"], record["outcome"]) for record in session.records()) == [(1, "ok"), (2, "cancelled")]
+
+
+HOSTILE_ANSWERS = st.one_of(
+    st.integers(1, 3000).map(lambda depth: '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[],"x":' + "[" * depth + "]" * depth + "}}"),
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3).map(
+        lambda bad: '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":' + json.dumps(bad) + "}]}}"
+    ),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400"]).map(lambda number: '{"jsonrpc":"2.0","id":@ID@,"result":{"n":' + number + "}}"),
+    st.sampled_from(['{"jsonrpc":"2.0","id":@ID@,"result":{}}', '{"jsonrpc":"2.0","id":@ID@,"result":[1]}', '{"jsonrpc":"2.0","id":@ID@}',
+                     '{"jsonrpc":"2.0","id":@ID@,"error":{"code":-1,"message":"x\\ud800"}}', '{"jsonrpc":"2.0","id":@ID@,"result":{"a":1', "[]", "garbage"]),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answers=st.lists(HOSTILE_ANSWERS, min_size=1, max_size=6))
+def test_fuzzed_upstream_answers_get_every_request_exactly_one_answer_and_one_record(tmp_path_factory: pytest.TempPathFactory, answers: list[str]) -> None:
+    tmp_path = tmp_path_factory.mktemp("fuzz")
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async with anyio.create_task_group() as tg:
+            session = await start(tg, tmp_path, request_timeout=0.2)
+            with anyio.fail_after(10):
+                for index in range(len(answers)):
+                    await session.client.send(request(index, "ping"))
+                for template in answers:
+                    forwarded = await session.upstream.receive()
+                    await session.upstream.send_raw(template.replace("@ID@", json.dumps(forwarded["id"])).encode())
+                lines = [await session.client.receive_line() for _ in answers]
+                await session.client.send(request("fence", "ping"))  # times out after any timer of the requests above
+                await session.upstream.receive()
+                lines.append(await session.client.receive_line())
+            tg.cancel_scope.cancel()
+        return [strict_json(line) for line in lines], session.records()
+
+    received, records = anyio.run(scenario)
+    assert sorted(str(message["id"]) for message in received) == sorted([*map(str, range(len(answers))), "fence"])
+    assert sorted(str(record["request_id"]) for record in records) == sorted([*map(str, range(len(answers))), "fence"])

@@ -1,9 +1,13 @@
-"""Issue 6, point 4: robustness under fuzzed input and concurrent load, through real processes.
+"""Issue 6, point 4 and issue 10: robustness under fuzzed input and concurrent load, through real processes.
 
-Fuzz: hypothesis writes malformed, oversized, batched, out-of-order and hostile JSON-RPC into one
-running `mcp-guard run` in front of the sandbox (read-only profile). After every example the
-guard must still answer a ping, every answer must be well-formed, and at the end the sandbox's
-write journal must be empty: no denied call got through, whatever its spelling.
+Fuzz, client to guard: hypothesis writes malformed, oversized, batched, out-of-order and hostile
+JSON-RPC (nesting thousands deep, unpaired surrogate escapes, NaN and Infinity) into one running
+`mcp-guard run` in front of the sandbox (read-only profile). After every example the guard must
+still answer a ping, every answer must be strict JSON in UTF-8, and at the end the sandbox's write
+journal must be empty: no denied call got through, whatever its spelling.
+
+Fuzz, upstream to guard: a hostile upstream answers each call with what hypothesis writes (the same
+kinds of lines); every call gets exactly one answer, in strict JSON, and the guard keeps serving.
 
 Load: 8 client processes, each with its own mcp-guard (one per editor window, as clients do),
 500 calls each at once, all auditing into one directory: every answer matches its request, and
@@ -26,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_guard.audit import verify_audit_dir
+from tests.relay.faults import hostile_command, hostile_profile, strict_json
 from tests.relay.harness import MCP_GUARD, audit_records, coverage_command, journal_entries, sandbox_command, write_config
 
 WRITE_OPERATION_IDS = ["PostRefunds", "PostCustomers", "DeleteCustomersCustomer", "PostCustomersCustomer",
@@ -60,7 +65,7 @@ class GuardProcess:
         self.send(json.dumps({"jsonrpc": "2.0", "id": marker, "method": "ping"}).encode() + b"\n")
         seen = []
         while True:
-            message = json.loads(self.lines.get(timeout=timeout))
+            message = strict_json(self.lines.get(timeout=timeout).decode("utf-8"))  # strict UTF-8 too: no lone surrogate
             if message.get("id") == marker:
                 assert message["result"] == {}
                 return seen
@@ -99,7 +104,19 @@ hostile_messages = st.one_of(
     st.builds(lambda m: [m, m], write_attempts()),  # a batch
     json_values,
 )
+lone_surrogates = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=2)
+non_finite = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999"])
+unreadable_json = st.one_of(
+    st.integers(1, 5000).map(lambda depth: b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":' + b"[" * depth + b"]" * depth + b"}}}"),
+    st.builds(lambda bad, i: json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "stripe_api_read", "arguments": {"q": bad}}}).encode(),
+              lone_surrogates, request_ids),
+    st.builds(lambda bad: json.dumps({"jsonrpc": "2.0", "id": bad, "method": "ping"}).encode(), lone_surrogates),
+    st.builds(lambda bad: json.dumps({"jsonrpc": "2.0", "id": 3, "method": bad}).encode(), lone_surrogates),
+    st.builds(lambda number, i: f'{{"jsonrpc":"2.0","id":{json.dumps(i)},"method":"tools/call","params":{{"name":"stripe_api_read","arguments":{{"limit":{number}}}}}}}'.encode(),
+              non_finite, st.integers()),
+)
 raw_lines = st.one_of(
+    unreadable_json,
     hostile_messages.map(lambda m: json.dumps(m).encode()),
     st.binary(max_size=64).filter(lambda b: b"\n" not in b),
     hostile_messages.map(lambda m: json.dumps(m).encode()[: max(1, len(json.dumps(m)) // 2)]),  # truncated
@@ -134,6 +151,45 @@ def test_fuzzed_input_never_crashes_the_guard_nor_lets_a_write_through(fuzzed_gu
             assert answer["result"].get("isError") is True, answer
     assert guard.process.poll() is None
     assert journal_entries(journal) == []
+
+
+upstream_answers = st.one_of(
+    st.integers(1, 5000).map(lambda depth: '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[],"x":' + "[" * depth + "]" * depth + "}}"),
+    lone_surrogates.map(lambda bad: '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":' + json.dumps(bad) + "}]}}"),
+    non_finite.map(lambda number: '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[],"amount":' + number + "}}"),
+    json_values.map(lambda value: '{"jsonrpc":"2.0","id":@ID@,"result":' + json.dumps(value) + "}"),
+    st.text(max_size=40).filter(lambda text: "\n" not in text and "\r" not in text and text.strip()),  # not JSON, or not ours
+)
+
+
+@pytest.fixture(scope="module")
+def guard_before_a_hostile_upstream(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("fuzz-upstream")
+    config = write_config(tmp, profile=hostile_profile(), upstream={"command": "unused", "request_timeout": 0.3})
+    env = {**os.environ, "MCP_GUARD_LOG_LEVEL": "ERROR", "MCP_GUARD_PSEUDONYM_KEY_FILE": str(tmp / "key")}
+    guard = GuardProcess([MCP_GUARD, "run", "--profile", "test", "--config", str(config), "--", *hostile_command()], env)
+    guard.send(json.dumps({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "1"}}}).encode() + b"\n")
+    assert json.loads(guard.lines.get(timeout=30))["id"] == "init"
+    yield guard
+    guard.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(answers=st.lists(upstream_answers, min_size=1, max_size=4))
+def test_fuzzed_upstream_answers_get_each_call_exactly_one_strict_json_answer(guard_before_a_hostile_upstream, answers: list[str]) -> None:  # type: ignore[no-untyped-def]
+    guard = guard_before_a_hostile_upstream
+    guard.ping_id += 1
+    ids = [f"call-{guard.ping_id}-{index}" for index in range(len(answers))]
+    for request_id, line in zip(ids, answers, strict=True):
+        guard.send(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": "raw", "arguments": {"line": line}}}).encode() + b"\n")
+    fence = f"fence-{guard.ping_id}"  # a hang call: its timeout fires after any timer of the calls above
+    guard.send(json.dumps({"jsonrpc": "2.0", "id": fence, "method": "tools/call", "params": {"name": "hang", "arguments": {}}}).encode() + b"\n")
+    seen: list[dict[str, Any]] = []
+    while not seen or seen[-1].get("id") != fence:
+        seen.append(strict_json(guard.lines.get(timeout=15).decode("utf-8")))
+    assert sorted(message["id"] for message in seen[:-1]) == sorted(ids)
+    assert all("result" in message or isinstance(message["error"]["code"], int) for message in seen)
+    assert guard.process.poll() is None
 
 
 def test_eight_clients_times_500_calls_keep_answers_apart_and_audit_every_request(tmp_path: Path) -> None:

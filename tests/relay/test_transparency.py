@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[RawClient]:
     config = write_config(tmp_path, profile=diagnostic_profile())
-    raw = await RawClient.start(config, coverage_command())
+    raw = await RawClient.start(config, coverage_command(), env={"MCP_GUARD_LOG_LEVEL": "DEBUG"})  # the upstream's stderr is logged at debug
     try:
         yield raw
     finally:

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""A raw stdio MCP upstream that misbehaves on request, for fault and hostile-input tests.
+
+    --received F        append every line received to F (proof of what reached the upstream)
+    --pid-file F        write this process's pid to F
+    --stderr-at-start F copy file F to stderr before reading anything
+    --stderr-on-initialize F
+                        on `initialize`, copy file F to stderr and never answer it (like
+                        @stripe/mcp 0.3.x offline, which prints its fetch error and hangs)
+    --tasks             advertise the 2025-11-25 `tasks` capability and accept task-augmented
+                        tools/call (answering with a task, as a task-capable server would)
+
+Tools (all `read`-safe names; the test's profile allows them):
+- `raw {"line": T}`: answer with the line T verbatim, "@ID@" replaced by the request's id as JSON;
+  so a test can send what no well-behaved server would (deep nesting, NaN, "\\ud800", huge lines).
+- `ask_raw {"line": T}`: send the line T (a request or notification of the upstream's own,
+  "@ID@" replaced by a fresh id) to the client, then answer `sent`.
+- `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
+  (from a thread: requests keep being served meanwhile).
+- `echo`: its arguments back as JSON text.   `hang`: never answers.
+- `die`: write "dying on request" to stderr and exit with code 7, answering nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+TOOLS = ["raw", "ask_raw", "flood_stderr", "echo", "hang", "die"]
+
+
+def option(name: str) -> str | None:
+    args = sys.argv[1:]
+    return args[args.index(name) + 1] if name in args else None
+
+
+def send_line(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def respond(request_id: Any, result: dict[str, Any]) -> None:
+    send_line(json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result}))
+
+
+def copy_to_stderr(path: str) -> None:
+    with open(path) as file:
+        sys.stderr.write(file.read())
+    sys.stderr.flush()
+
+
+def flood_stderr(size: int) -> None:
+    line = ("upstream log line " + "x" * 100 + "\n").encode()
+    while size > 0:
+        os.write(2, line)  # blocks while mcp-guard does not read: that is the point
+        size -= len(line)
+
+
+def text(value: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": value}]}
+
+
+def call_tool(request_id: Any, params: dict[str, Any]) -> None:
+    name, arguments = params.get("name"), params.get("arguments") or {}
+    if "--tasks" in sys.argv and isinstance(params.get("task"), dict):
+        respond(request_id, {"task": {"taskId": "task-1", "status": "working", "createdAt": "2026-01-01T00:00:00Z", "ttl": 60000}})
+        return
+    if name == "raw":
+        send_line(arguments["line"].replace("@ID@", json.dumps(request_id)))
+    elif name == "ask_raw":
+        send_line(arguments["line"].replace("@ID@", json.dumps("upstream-1")))
+        respond(request_id, text("sent"))
+    elif name == "flood_stderr":
+        threading.Thread(target=flood_stderr, args=(int(arguments["bytes"]),)).start()
+        respond(request_id, text("flooding"))
+    elif name == "echo":
+        respond(request_id, text(json.dumps(arguments, sort_keys=True)))
+    elif name == "hang":
+        return
+    elif name == "die":
+        sys.stderr.write("hostile: dying on request\n")
+        sys.stderr.flush()
+        os._exit(7)
+    else:
+        send_line(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": -32602, "message": f"unknown tool {name}"}}))
+
+
+def main() -> None:
+    received, pid_file = option("--received"), option("--pid-file")
+    if pid_file:
+        with open(pid_file, "w") as file:
+            file.write(str(os.getpid()))
+    if at_start := option("--stderr-at-start"):
+        copy_to_stderr(at_start)
+    for line in sys.stdin:
+        if received:
+            with open(received, "a") as file:
+                file.write(line)
+        message = json.loads(line)
+        if "id" not in message or "method" not in message:
+            continue
+        method, request_id, params = message["method"], message["id"], message.get("params") or {}
+        if method == "initialize":
+            if on_initialize := option("--stderr-on-initialize"):
+                copy_to_stderr(on_initialize)
+                continue  # and never answer
+            capabilities: dict[str, Any] = {"tools": {}}
+            if "--tasks" in sys.argv:
+                capabilities["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+            respond(request_id, {"protocolVersion": params.get("protocolVersion", "2025-11-25"), "capabilities": capabilities,
+                                 "serverInfo": {"name": "hostile", "version": "1"}})
+        elif method == "tools/list":
+            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS]})
+        elif method == "tools/call":
+            call_tool(request_id, params)
+        elif method.startswith("tasks/"):
+            respond(request_id, {"taskId": "task-1", "status": "completed"})
+        else:
+            respond(request_id, {})
+
+
+if __name__ == "__main__":
+    main()
