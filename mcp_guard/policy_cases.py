@@ -68,6 +68,11 @@ class CaseResult:
         return not self.problems
 
 
+def cases_beside(config: Path) -> list[Path]:
+    """The case files kept beside a config: every `*_test.yaml` in its directory (not below it)."""
+    return sorted(p for p in config.parent.glob(f"*{CASE_FILE_SUFFIX}") if p.is_file())
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Case files: each file given, and every `*_test.yaml` under each directory given."""
     found: list[Path] = []
@@ -143,7 +148,8 @@ def _name_cases(message: str, raw: dict[str, Any]) -> str:
 
 def _load_config_for(path: Path, case_file: CaseFile) -> LoadedConfig:
     if case_file.config is not None:
-        config_path = path.parent / case_file.config
+        # Beside the case file, wherever the run starts: `mcp-guard test` is run from any directory.
+        config_path = path.parent / Path(case_file.config).expanduser()
     else:
         config_path = path.with_name(path.name.removesuffix(CASE_FILE_SUFFIX) + ".yaml")
     try:

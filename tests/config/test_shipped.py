@@ -18,6 +18,12 @@ def test_the_packaged_default_is_an_exact_copy_of_policies_default() -> None:
     assert default_config_path().read_bytes() == DEFAULT.read_bytes()
 
 
+def test_the_packaged_cases_are_an_exact_copy_of_policies_default_test() -> None:
+    """`mcp-guard test` without a path runs the packaged default's cases from an installed wheel."""
+    packaged = default_config_path().parent / "default_test.yaml"
+    assert packaged.read_bytes() == (ROOT / "policies" / "default_test.yaml").read_bytes()
+
+
 def test_the_default_loads_without_any_environment() -> None:
     loaded = load_config(DEFAULT, {})
     assert set(loaded.config.profiles) == {"test", "live"}
@@ -39,7 +45,8 @@ def test_both_profiles_are_read_only_and_live_is_stricter() -> None:
         assert WRITE_OPERATIONS <= set(profile.blocked_operations)
         assert not WRITE_OPERATIONS & set(profile.allowed_operations)
         assert profile.redaction != "off"
-    assert set(live.allowed_operations) < set(test.allowed_operations)
+    assert set(live.allowed_operations) <= set(test.allowed_operations)
+    assert live.arguments.search_fields is not None and test.arguments.search_fields is None
     assert Operation.OTHER in live.blocked_operations
     assert live.arguments.max_limit is not None and test.arguments.max_limit is not None
     assert live.arguments.max_limit < test.arguments.max_limit
