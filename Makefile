@@ -28,8 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check mcp_guard
 	$(BIN)/mypy
 
+# The Stripe field table (issue 9): regenerated from the pinned `stripe` package; review the diff.
+.PHONY: stripe-fields
+stripe-fields: $(STAMP)
+	$(BIN)/python -m tools.stripe_fields --report
+
+# Tables on stdout, benchmarks/results.json for tools; a subset: make bench BENCH_ARGS="--only start,rss,small".
 bench: $(STAMP) benchmarks/.venv-peers/.installed
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(NODE_DIR)/node_modules benchmarks/.venv-peers
@@ -54,3 +60,16 @@ node-tools: $(NODE_STAMP)
 # `mcp-guard run --profile diagnostic`; exits non-zero if any scenario's checks differ.
 conformance: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python tests/realworld/conformance.py
+
+# --- installs outside the checkout (issue 11)
+
+.PHONY: wheel-smoke schema
+
+# The README's set-up section, from a wheel installed into a fresh venv outside the checkout; part of CI.
+wheel-smoke:
+	PYTHON=$(PYTHON) .ci/wheel-smoke
+
+# The config's JSON Schema, generated from the models; a test fails when the checked-in copies are stale.
+schema: $(STAMP)
+	$(BIN)/mcp-guard schema > policies/config.schema.json
+	cp policies/config.schema.json mcp_guard/data/config.schema.json

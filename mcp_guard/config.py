@@ -11,6 +11,8 @@ Shape (user-facing names are fixed):
         allowed_operations: [read, list, search]
         blocked_operations: [create, update, delete]
         audit: {dir: ..., retention_days: 90}
+        pinning: enforce                          # off | warn | enforce (mcp-guard.lock beside this file)
+        budgets: {calls_per_minute: 30}           # also objects_per_hour, bytes_per_hour
 
 Where (`find_config`), first match wins: `--config`, `$MCP_GUARD_CONFIG`, the user's config dir
 (`$XDG_CONFIG_HOME/mcp-guard/config.yaml`, else `~/.config/mcp-guard/config.yaml`), then the
@@ -89,15 +91,16 @@ class _Strict(BaseModel):
 class UpstreamConfig(_Strict):
     """How to reach Stripe's MCP server: a stdio command or a streamable-HTTP URL."""
 
-    command: str | None = None
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-    cwd: str | None = None
-    url: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    # The credential of an HTTP upstream: the profile's API key as a bearer token, or the OAuth
-    # grant `mcp-guard login --profile P` stored (mcp_guard.oauth).
-    auth: Literal["api_key", "oauth"] = "api_key"
+    command: str | None = Field(None, description="Stdio upstream: the program to start, e.g. npx (found on PATH unless a path is given).")
+    args: list[str] = Field(default_factory=list, description="Its arguments. Never a key: keys go in profiles.NAME.api_key.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables for the upstream process (the key is added as STRIPE_SECRET_KEY).")
+    cwd: str | None = Field(None, description="Working directory of the upstream process; relative to this file.")
+    url: str | None = Field(None, description="Streamable-HTTP upstream, e.g. https://mcp.stripe.com (instead of command).")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers for a url upstream (the key is sent as a bearer token).")
+    auth: Literal["api_key", "oauth"] = Field(
+        "api_key",
+        description="Credential of a url upstream: api_key sends the profile's key as a bearer token; oauth uses the grant `mcp-guard login --profile NAME` stored.",
+    )
     initialize_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the upstream's initialize answer.")
     request_timeout: float = Field(120.0, gt=0, description="Seconds to wait for any other answer.")
 
@@ -114,13 +117,20 @@ class UpstreamConfig(_Strict):
 
 class Limits(_Strict):
     max_message_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest JSON-RPC message accepted from the client.")
+    max_upstream_message_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest message accepted from a stdio upstream; a larger answer is withheld with an error naming this limit."
+    )
+    max_depth: int = Field(64, ge=8, le=256, description="Deepest nesting of objects and arrays accepted in a message, both ways; deeper ones are refused.")
+    eof_grace_seconds: float = Field(
+        2.0, ge=0, le=60, description="After the client closes its input, how long pending requests may still be answered before mcp-guard stops."
+    )
 
 
 class ToolRule(_Strict):
     """An explicit entry for one tool: its operation class, or a fixed decision."""
 
-    operation: Operation | None = None
-    decision: Literal["allow", "deny"] | None = None
+    operation: Operation | None = Field(None, description="The operation class this tool performs, overriding its classification (not for stripe_api_read/write).")
+    decision: Literal["allow", "deny"] | None = Field(None, description="A fixed decision for this tool; deny wins over everything, allow loses to blocked_operations.")
 
     @model_validator(mode="after")
     def _says_something(self) -> ToolRule:
@@ -132,24 +142,76 @@ class ToolRule(_Strict):
 class ArgumentRules(_Strict):
     """Constraints on tool arguments (named tools and `stripe_api_read` parameters)."""
 
-    max_limit: int | None = Field(None, ge=1)
-    expand_allow: list[str] | None = None  # None: any expand path not denied
-    expand_deny: list[str] = Field(default_factory=list)
-    connected_accounts: list[str] | None = None  # None: the platform account only
+    max_limit: int | None = Field(None, ge=1, description="Largest page a call may ask for (its limit argument); null: no cap.")
+    expand_allow: list[str] | None = Field(None, description="The only expand paths allowed (* matches one segment); null: any path not denied.")  # None: any expand path not denied
+    expand_deny: list[str] = Field(default_factory=list, description="Expand paths refused wherever they occur in a path (* matches one segment).")
+    connected_accounts: list[str] | None = Field(None, description="Connected account ids a call may act as (stripe_account); null: the platform account only.")  # None: the platform account only
+    search_fields: list[str] | None = Field(
+        None,
+        description=(
+            "Fields an account-data search query (Stripe's search language, e.g. GetCustomersSearch) may filter on, "
+            "plus metadata[key] for keys on redaction.metadata_keep; null: any field."
+        ),
+    )
+
+
+class PinningMode(str, Enum):
+    """`pinning:` what the guard does about a tool that is not in mcp-guard.lock or changed since."""
+
+    OFF = "off"  # nothing: the upstream's catalog is taken as it comes
+    WARN = "warn"  # log and record the drift; list and allow per policy
+    ENFORCE = "enforce"  # log and record the drift; hide the tool and deny calls to it
+
+
+# Each budget's window in seconds (the unit is in the budget's name).
+BUDGET_WINDOWS: dict[str, int] = {"calls_per_minute": 60, "objects_per_hour": 3600, "bytes_per_hour": 3600}
+
+
+class BudgetSettings(_Strict):
+    """`budgets:` limits per window, counted across every mcp-guard process of the profile (mcp_guard.checks.budgets)."""
+
+    calls_per_minute: int | None = Field(None, ge=1, description="tools/call requests forwarded per minute; null: no limit.")
+    objects_per_hour: int | None = Field(
+        None, ge=1, description="Stripe objects returned per hour (a list counts its data items, a retrieved object 1); null: no limit."
+    )
+    bytes_per_hour: int | None = Field(None, ge=1, description="Bytes of tools/call results returned per hour, after redaction; null: no limit.")
+
+    def limits(self) -> dict[str, int]:
+        """The budgets that are set, by name, in BUDGET_WINDOWS order."""
+        return {name: limit for name in BUDGET_WINDOWS if (limit := getattr(self, name)) is not None}
 
 
 class Profile(_Strict):
-    mode: Mode
-    api_key: SecretStr | None = None
-    allow_unrestricted_live_key: bool = False
-    allowed_operations: list[Operation] = Field(default_factory=lambda: [Operation.READ, Operation.LIST, Operation.SEARCH])
-    blocked_operations: list[Operation] = Field(default_factory=lambda: [Operation.CREATE, Operation.UPDATE, Operation.DELETE])
-    allowed_methods: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_METHODS))
-    tools: dict[str, ToolRule] = Field(default_factory=dict)
-    arguments: ArgumentRules = Field(default_factory=ArgumentRules)
-    redaction: RedactionSettings | Literal["off"] = Field(default_factory=RedactionSettings)
-    audit: AuditSettings
-    upstream: UpstreamConfig | None = None  # overrides the top-level upstream for this profile
+    mode: Mode = Field(description="test or live: which keys and which objects (livemode) the profile accepts.")
+    api_key: SecretStr | None = Field(None, description="The Stripe key the upstream gets, usually ${STRIPE_TEST_KEY} or ${STRIPE_LIVE_KEY}; never written here.")
+    allow_unrestricted_live_key: bool = Field(False, description="Accept an unrestricted sk_live_ key in a live profile (default: only restricted rk_live_ keys).")
+    allowed_operations: list[Operation] = Field(
+        default_factory=lambda: [Operation.READ, Operation.LIST, Operation.SEARCH],
+        description="Operation classes this profile lets through; anything else is denied.",
+    )
+    blocked_operations: list[Operation] = Field(
+        default_factory=lambda: [Operation.CREATE, Operation.UPDATE, Operation.DELETE],
+        description="Operation classes always denied, even when allowed or allowed by a tools: entry (blocked wins).",
+    )
+    allowed_methods: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_METHODS), description="MCP methods a client may send; any other is answered -32601."
+    )
+    tools: dict[str, ToolRule] = Field(
+        default_factory=dict, description="Per-tool entries by name (matched whatever their case or separators): an operation or a decision."
+    )
+    arguments: ArgumentRules = Field(default_factory=ArgumentRules, description="Constraints on tool arguments: page size, expand paths, connected accounts.")
+    redaction: RedactionSettings | Literal["off"] = Field(
+        default_factory=RedactionSettings, description="What is redacted from everything the upstream sends; off only for diagnostics."
+    )
+    audit: AuditSettings = Field(description="Where and how long the audit trail of every request is kept.")
+    upstream: UpstreamConfig | None = Field(None, description="This profile's own upstream, instead of the top-level one.")  # overrides the top-level upstream for this profile
+    pinning: PinningMode = Field(
+        PinningMode.OFF,
+        description="Catalog pinning against mcp-guard.lock beside this file: off, warn (log and record drift) or enforce (also hide and deny).",
+    )
+    budgets: BudgetSettings = Field(
+        default_factory=BudgetSettings, description="Calls, objects and bytes per window, counted across every mcp-guard of this profile."
+    )
 
     # The key under `profiles:`; set by GuardConfig so decisions can name their rule's path.
     _name: str | None = PrivateAttr(None)
@@ -190,9 +252,9 @@ class Profile(_Strict):
 
 
 class GuardConfig(_Strict):
-    upstream: UpstreamConfig | None = None
-    limits: Limits = Field(default_factory=Limits)
-    profiles: dict[str, Profile]
+    upstream: UpstreamConfig | None = Field(None, description="How mcp-guard reaches Stripe's MCP server: a stdio command or a streamable-HTTP url.")
+    limits: Limits = Field(default_factory=Limits, description="Protocol limits for every profile.")
+    profiles: dict[str, Profile] = Field(description="Named policies; pick one with mcp-guard run --profile NAME.")
 
     @model_validator(mode="after")
     def _name_profiles(self) -> GuardConfig:

@@ -63,6 +63,7 @@ class SessionInfo:
     profile: Profile
     upstream: str  # a short description for the audit trail: command name or URL
     key_fingerprint: str | None
+    policy_sha256: str | None = None  # the config file's hash: the policy version every record names
 
 
 class Guard:
@@ -136,7 +137,7 @@ class Guard:
             call.audit_arguments = raw
             return None
         try:
-            call.audit_arguments = self._redactor.redact(raw).value
+            call.audit_arguments = self._redactor.redact_arguments(raw).value
         except RedactionError as exc:
             reason = f"mcp-guard refused the request: its arguments cannot be redacted for the audit trail ({exc})"
             return Refusal(Decision(False, Operation.OTHER, "redaction.arguments", reason), jsonrpc.REFUSED)
@@ -177,7 +178,7 @@ class Guard:
                     error = step.on_error(call, error)
             except Withheld as withheld:
                 return await self.refuse(call, jsonrpc.REFUSED, withheld.reason)
-            except Exception:  # noqa: BLE001 - a filter that breaks must not let the unfiltered error through
+            except Exception:  # a filter that breaks must not let the unfiltered error through
                 logger.exception("internal error filtering an error answer to %s; it was withheld", call.method)
                 return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
             return await self._finish(call, {**message, "id": call.client_id, "error": error}, Outcome.JSONRPC_ERROR)
@@ -189,7 +190,7 @@ class Guard:
                 result = step.on_result(call, result)
         except Withheld as withheld:
             return await self._withhold(call, withheld.reason)
-        except Exception:  # noqa: BLE001 - a filter that breaks must not let the unfiltered answer through
+        except Exception:  # a filter that breaks must not let the unfiltered answer through
             logger.exception("internal error filtering the answer to %s; it was withheld", call.method)
             return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
         outcome = Outcome.IS_ERROR if result.get("isError") is True else Outcome.OK
@@ -286,6 +287,7 @@ class Guard:
             method=call.method,
             tool=call.tool,
             operation=_operation(call),
+            operation_id=call.operation_id,
             decision="allow" if decision is not None and decision.allowed else "deny",
             rule=decision.rule if decision is not None else None,
             reason=decision.reason if decision is not None else None,
@@ -297,6 +299,7 @@ class Guard:
             redactions=dict(call.redactions),
             upstream=session.upstream,
             key_fingerprint=session.key_fingerprint,
+            policy_sha256=session.policy_sha256,
         )
         try:
             await self._audit.commit(record)

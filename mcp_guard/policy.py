@@ -11,7 +11,8 @@ which the config refuses). Order, first match wins:
 5. an operation in `allowed_operations` is allowed;
 6. anything else is denied (whatever is not allowed is denied, `other` included).
 An allowed call then has its arguments checked (`arguments:` of the profile): `limit` cap,
-`expand` paths, connected accounts. A guard that fails while deciding denies.
+`expand` paths, connected accounts, and the fields an account-data search filters on
+(`check_search`). A guard that fails while deciding denies.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from mcp_guard import stripe_search
 from mcp_guard.classify import DISPATCHERS, READ_DISPATCHER, Classification, classify, name_key
 from mcp_guard.config import ArgumentRules, Profile, ToolRule
 from mcp_guard.operations import WRITE_OPERATIONS, Operation
@@ -52,7 +54,7 @@ def decide(profile: Profile, tool: str, arguments: Mapping[str, Any] | None) -> 
         decision = decide_tool(profile, tool, arguments)
         if not decision.allowed:
             return decision
-        violation = check_arguments(profile, arguments)
+        violation = check_arguments(profile, arguments) or check_search(profile, decision, arguments)
         if violation is not None:
             rule, reason = violation
             return Decision(False, decision.operation, rule, reason, decision.basis, decision.operation_id)
@@ -298,3 +300,48 @@ def _check_account(rules: ArgumentRules, key: Any, value: Any, prefix: str) -> t
     if value.strip() not in rules.connected_accounts:
         return rule, f"Connected account {value} is not in this profile's connected_accounts."
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Search queries
+
+
+def check_search(profile: Profile, decision: Decision, arguments: object) -> tuple[str, str] | None:
+    """(rule, reason) when an allowed search filters on fields the profile does not allow, or None.
+
+    Applies only with `arguments.search_fields` set, to calls classified `search`. Stripe's search
+    endpoints (`Get...Search` operation ids) carry a query in Stripe's search language in
+    `parameters.query`: every field it filters on must be in `search_fields`, or be a
+    `metadata[key]` whose key is on `redaction.metadata_keep`. A query can probe what redaction
+    hides (`email~"jenny"` tells whether such a customer exists). A named search tool whose query
+    cannot be read this way is refused unless a `tools:` entry allows it by name (Stripe's
+    documentation and API-reference searches, which hold no account data).
+    """
+    fields = profile.arguments.search_fields
+    if fields is None or decision.operation is not Operation.SEARCH:
+        return None
+    rule = f"profiles.{profile.name}.arguments.search_fields"
+    if decision.operation_id is None:
+        if decision.rule.startswith(f"profiles.{profile.name}.tools."):
+            return None
+        return rule, "This search's query cannot be checked against the profile's search_fields, so it was refused."
+    query = _search_query(arguments)
+    if not isinstance(query, str):
+        return rule, f"{decision.operation_id} needs a string 'query' in its parameters."
+    keep = profile.redaction.metadata_keep if not isinstance(profile.redaction, str) else []
+    reason = stripe_search.denial(query, frozenset(fields) | {f"metadata[{key}]" for key in keep})
+    return None if reason is None else (rule, reason[:1].upper() + reason[1:] + ".")
+
+
+def _search_query(arguments: object) -> object:
+    if not isinstance(arguments, Mapping):
+        return None
+    parameters = arguments.get("parameters")
+    if isinstance(parameters, str):  # a JSON-encoded object: what the upstream would decode
+        try:
+            parameters = json.loads(parameters)
+        except ValueError:
+            return None
+    if isinstance(parameters, Mapping) and "query" in parameters:
+        return parameters["query"]
+    return arguments.get("query")

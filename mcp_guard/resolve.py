@@ -4,8 +4,9 @@ One resolver for `run`, `check` and `tools`, so `check` validates exactly what `
 `resolve_profile` loads the config and picks the profile, its upstream (or the command given
 after `--`) and its key; `preflight` lists every problem `run` would fail on (a key that does
 not fit the profile or sits on argv, a missing key the upstream needs, an upstream command that
-does not exist, an audit directory that cannot be created or written). Messages name the config
-key and the environment variable a key came from, never the key.
+does not exist, an audit directory that cannot be created or written, a catalog lock missing
+under `pinning: enforce`). Messages name the config key and the environment variable a key came
+from, never the key.
 """
 
 from __future__ import annotations
@@ -89,7 +90,19 @@ def _override(loaded: LoadedConfig, name: str, command: Sequence[str]) -> Upstre
 
 def preflight(resolved: ResolvedProfile, environ: Mapping[str, str] = os.environ) -> list[str]:
     """Every reason `run` would refuse to start, one line each (empty: it would start)."""
-    return [*_key_problems(resolved), *_upstream_problems(resolved, environ), *_audit_problems(resolved)]
+    return [*upstream_preflight(resolved, environ), *_audit_problems(resolved), *_pinning_problems(resolved)]
+
+
+def upstream_preflight(resolved: ResolvedProfile, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """What would stop the upstream from being started safely (its key, its command): for `lock`."""
+    return [*_key_problems(resolved), *_upstream_problems(resolved, environ)]
+
+
+def _pinning_problems(resolved: ResolvedProfile) -> list[str]:
+    """A catalog lock that cannot be read, or none for a profile with `pinning: enforce`."""
+    from mcp_guard.checks.catalog_pin.lock import pinning_problems  # the pipeline: only when preflight runs
+
+    return pinning_problems(resolved.loaded.path, resolved.name, resolved.profile)
 
 
 def _key_problems(resolved: ResolvedProfile) -> list[str]:

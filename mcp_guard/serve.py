@@ -3,15 +3,22 @@
 Start time matters (an editor starts one guard per window and profile), so only what the
 configured upstream and the enabled features need is imported: the MCP SDK's HTTP client only
 for a `url:` upstream, OpenTelemetry only when an exporter is named.
+
+Logging never blocks serving: log lines go through a bounded queue to a thread that writes
+stderr, so a host that does not read mcp-guard's stderr costs log lines (counted, and the count
+reported once stderr drains), never answers or timers. The upstream's own stderr is logged at
+debug level; its error blocks and fatal causes, folded into one line each, at warning.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import queue
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,15 +27,16 @@ import anyio
 import anyio.to_thread
 
 from mcp_guard import __version__
-from mcp_guard.audit import AuditLog, AuditRecord, open_audit_log
+from mcp_guard.audit import AuditLog, GroupCommitter, open_audit_log
 from mcp_guard.checks import build_pipeline
-from mcp_guard.config import UpstreamConfig
+from mcp_guard.checks.catalog_pin.lock import open_catalog_lock
+from mcp_guard.config import Limits, UpstreamConfig
 from mcp_guard.errors import AuditError, GuardError
 from mcp_guard.guard import Guard, SessionInfo
 from mcp_guard.redaction import Redactor, build_redactor, load_pseudonym_key
 from mcp_guard.relay import ExitCode, Relay, Timeouts, UpstreamChannel
 from mcp_guard.resolve import ResolvedProfile, describe_upstream, preflight, resolve_profile
-from mcp_guard.telemetry import telemetry_from_env
+from mcp_guard.telemetry import Telemetry, telemetry_from_env
 from mcp_guard.transports.client_stdio import open_client_stdio
 from mcp_guard.transports.upstream_stdio import StdioCommand, open_upstream_stdio
 
@@ -37,11 +45,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("mcp_guard")
 
-# Results from Stripe can be large (a page of 100 expanded objects); the client-side cap is the
-# config's limits.max_message_bytes, the upstream's is this fixed ceiling.
-UPSTREAM_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 KEY_ENV_VAR = "STRIPE_SECRET_KEY"
 PRUNE_INTERVAL_SECONDS = 24 * 3600
+LOG_QUEUE_LINES = 2000  # log lines waiting for stderr before new ones are dropped (and counted)
+LOG_FLUSH_SECONDS = 0.25  # at exit, how long queued log lines may take to reach stderr
 
 
 @dataclass(frozen=True)
@@ -52,55 +59,72 @@ class RunOptions:
 
 
 def run(options: RunOptions) -> int:
-    _log_to_stderr()
+    log = _log_to_stderr()
+    try:
+        return _run(options)
+    finally:
+        log.flush_within(LOG_FLUSH_SECONDS)
+
+
+def _run(options: RunOptions) -> int:
     resolved = resolve_profile(options.config, options.profile, command=options.command)
     logger.info("config %s sha256:%s profile %s", resolved.loaded.path, resolved.loaded.sha256, resolved.name)
     problems = preflight(resolved)
     if problems:
         raise GuardError(problems[0])
     oauth = _open_oauth(resolved)  # None unless the upstream says `auth: oauth`
-    profile = resolved.profile
-    redactor: Redactor | None = None
-    if profile.redaction == "off":
-        logger.warning("profile %r has redaction off: for diagnostics only, data reaches the client unredacted", resolved.name)
-    else:
-        redactor = build_redactor(profile.redaction, profile.mode, load_pseudonym_key())
-    audit_log = open_audit_log(profile.audit, resolved.name)
+    audit_log = open_audit_log(resolved.profile.audit, resolved.name)
     telemetry = telemetry_from_env(os.environ, service_version=__version__)
-    fingerprint = oauth.fingerprint if oauth is not None else resolved.key_fingerprint
-    session = SessionInfo(profile_name=resolved.name, profile=profile, upstream=describe_upstream(resolved.upstream), key_fingerprint=fingerprint)
-    guard = Guard(session, build_pipeline(resolved.name, profile, redactor=redactor), LogSink(audit_log), telemetry, redactor=redactor)
+    if telemetry.exports_audit:  # OTEL_LOGS_EXPORTER: each written record also goes to the collector
+        audit_log.add_listener(telemetry.export_audit)
     try:
-        code: ExitCode = anyio.run(_serve, guard, resolved, audit_log, oauth)
+        code: ExitCode = anyio.run(_serve, resolved, audit_log, telemetry, oauth)
         return int(code)
     finally:
         telemetry.shutdown()
         audit_log.close()
 
 
-class LogSink:
-    """The audit log as the guard's sink: each record is in the kernel before its answer goes out."""
+def _build_guard(resolved: ResolvedProfile, sink: GroupCommitter, telemetry: Telemetry, oauth: OAuthCredential | None) -> Guard:
+    profile = resolved.profile
+    redactor: Redactor | None = None
+    if profile.redaction == "off":
+        logger.warning("profile %r has redaction off: for diagnostics only, data reaches the client unredacted", resolved.name)
+    else:
+        redactor = build_redactor(profile.redaction, profile.mode, load_pseudonym_key())
+    fingerprint = oauth.fingerprint if oauth is not None else resolved.key_fingerprint
+    session = SessionInfo(
+        profile_name=resolved.name,
+        profile=profile,
+        upstream=describe_upstream(resolved.upstream),
+        key_fingerprint=fingerprint,
+        policy_sha256=resolved.loaded.sha256,
+    )
+    catalog_lock = open_catalog_lock(resolved.loaded.path, resolved.name, profile)  # None with pinning off
+    pipeline = build_pipeline(resolved.name, profile, redactor=redactor, catalog_lock=catalog_lock, audit_health=sink.log.health)
+    return Guard(session, pipeline, sink, telemetry, redactor=redactor, stderr_log=_log_upstream_stderr)
 
-    def __init__(self, log: AuditLog) -> None:
-        self._log = log
 
-    async def commit(self, record: AuditRecord) -> None:
-        self._log.write(record)
-
-
-async def _serve(guard: Guard, resolved: ResolvedProfile, audit_log: AuditLog, oauth: OAuthCredential | None) -> ExitCode:
+async def _serve(resolved: ResolvedProfile, audit_log: AuditLog, telemetry: Telemetry, oauth: OAuthCredential | None) -> ExitCode:
     upstream = resolved.upstream
-    max_message_bytes = resolved.loaded.config.limits.max_message_bytes
+    limits = resolved.loaded.config.limits
     key = resolved.key.value if resolved.key is not None else None
-    async with open_client_stdio(max_message_bytes) as client, _open_upstream(upstream, key, oauth) as channel:
-        timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout)
-        async with anyio.create_task_group() as tg:
-            read_stderr = getattr(channel, "read_stderr", None)
-            if read_stderr is not None:
-                tg.start_soon(read_stderr, guard.on_stderr)
-            tg.start_soon(_prune_daily, audit_log)
-            code = await Relay(client, channel, guard, timeouts, max_message_bytes).run()
-            tg.cancel_scope.cancel()
+    sink = GroupCommitter(audit_log)  # records of answers that are ready together share one write
+    # The upstream is started first: its start (node takes hundreds of milliseconds) overlaps
+    # building the guard (the redaction table, the pipeline).
+    async with _open_upstream(upstream, key, oauth, limits) as channel:
+        guard = _build_guard(resolved, sink, telemetry, oauth)
+        async with open_client_stdio(limits.max_message_bytes, limits.max_depth) as client:
+            timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout, eof_grace=limits.eof_grace_seconds)
+            async with anyio.create_task_group() as tg:
+                read_stderr = getattr(channel, "read_stderr", None)
+                if read_stderr is not None:
+                    tg.start_soon(read_stderr, guard.on_stderr)
+                tg.start_soon(_prune_daily, audit_log)
+                relay = Relay(client, channel, guard, timeouts, limits.max_message_bytes, max_upstream_message_bytes=limits.max_upstream_message_bytes)
+                code = await relay.run()
+                tg.cancel_scope.cancel()
+            await sink.aclose()
     return code
 
 
@@ -115,7 +139,10 @@ async def _prune_daily(audit_log: AuditLog) -> None:
 
 
 @asynccontextmanager
-async def _open_upstream(upstream: UpstreamConfig, key: str | None, oauth: OAuthCredential | None) -> AsyncIterator[UpstreamChannel]:
+async def _open_upstream(
+    upstream: UpstreamConfig, key: str | None, oauth: OAuthCredential | None, limits: Limits | None = None
+) -> AsyncIterator[UpstreamChannel]:
+    limits = limits or Limits()
     if upstream.url is not None:
         from mcp_guard.transports.upstream_http import open_upstream_http  # the SDK's HTTP client: ~360 ms to import
 
@@ -123,7 +150,7 @@ async def _open_upstream(upstream: UpstreamConfig, key: str | None, oauth: OAuth
         if key:
             headers["Authorization"] = f"Bearer {key}"
         transport = oauth.transport() if oauth is not None else None  # adds the grant's token, refreshing it
-        async with open_upstream_http(upstream.url, headers, transport) as http_channel:
+        async with open_upstream_http(upstream.url, headers, transport, max_depth=limits.max_depth) as http_channel:
             yield http_channel
         return
     assert upstream.command is not None
@@ -131,7 +158,7 @@ async def _open_upstream(upstream: UpstreamConfig, key: str | None, oauth: OAuth
     if key:
         env[KEY_ENV_VAR] = key
     spec = StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
-    async with open_upstream_stdio(spec, UPSTREAM_MAX_MESSAGE_BYTES) as stdio_channel:
+    async with open_upstream_stdio(spec, limits.max_upstream_message_bytes, limits.max_depth) as stdio_channel:
         yield stdio_channel
 
 
@@ -150,10 +177,66 @@ def _open_oauth(resolved: ResolvedProfile) -> OAuthCredential | None:
     return credential
 
 
-def _log_to_stderr() -> None:
+def _log_upstream_stderr(text: str) -> None:
+    logger.debug("upstream stderr: %s", text)
+
+
+def _log_to_stderr() -> StderrLog:
     level = os.environ.get("MCP_GUARD_LOG_LEVEL", "INFO").upper()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrLog(2, LOG_QUEUE_LINES)
     handler.setFormatter(logging.Formatter("mcp-guard: %(levelname)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # warnings too go through the queue, never straight to stderr
+    return handler
+
+
+class StderrLog(logging.Handler):
+    """A log handler that never blocks: lines wait in a bounded queue for a thread to write them.
+
+    When the queue is full (stderr is not being read), a line is dropped and counted; the count is
+    written ahead of the next line that gets through.
+    """
+
+    def __init__(self, fd: int, capacity: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._lines: queue.Queue[bytes] = queue.Queue(capacity)
+        self.dropped = 0
+        self._reported = 0
+        threading.Thread(target=self._drain, name="mcp-guard-log", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - logging's own contract: report a bad record, never raise
+            self.handleError(record)
+            return
+        try:
+            self._lines.put_nowait(line)
+        except queue.Full:
+            self.dropped += 1
+
+    def flush_within(self, seconds: float) -> None:
+        """Wait (at most `seconds`) for queued lines to reach stderr, the drop count included."""
+        if self.dropped != self._reported:
+            with suppress(queue.Full):
+                self._lines.put_nowait(b"")
+        deadline = time.monotonic() + seconds
+        while self._lines.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _drain(self) -> None:
+        while True:
+            line = self._lines.get()
+            dropped = self.dropped
+            if dropped != self._reported:
+                notice = f"mcp-guard: WARNING: {dropped - self._reported} log lines were dropped: stderr was not read\n"
+                self._reported = dropped
+                line = notice.encode() + line
+            with suppress(OSError):
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            self._lines.task_done()

@@ -16,10 +16,6 @@ logger = logging.getLogger("mcp_guard")
 class RedactionFilter(ResponseFilter):
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
-        # TODO(lead): drop once the table-driven redactor (issue 9) lands with `operation_id=`.
-        import inspect
-
-        self._hints = "operation_id" in inspect.signature(redactor.redact).parameters
 
     def on_result(self, call: Call, result: dict[str, Any]) -> dict[str, Any]:
         redaction = self._redact(call, result, "result")
@@ -44,10 +40,8 @@ class RedactionFilter(ResponseFilter):
 
     def _redact(self, call: Call, value: dict[str, Any], what: str) -> Redacted:
         try:
-            if self._hints:
-                redaction = self._redactor.redact(value, operation_id=call.operation_id)
-            else:
-                redaction = self._redactor.redact(value)
+            # The operation id (GetCharges) or tool name types a result whose objects omit `object`.
+            redaction = self._redactor.redact(value, operation_id=call.operation_id, tool=call.tool)
         except RedactionError as exc:
             raise Withheld(f"mcp-guard withheld the upstream's {what} because it could not be redacted: {exc}") from exc
         for name, count in redaction.counts.items():

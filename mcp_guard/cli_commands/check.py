@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mcp_guard.checks.budgets.check import describe_budgets
+from mcp_guard.checks.catalog_pin.lock import describe_pinning
 from mcp_guard.config import UpstreamConfig, load_config
 from mcp_guard.errors import ConfigError, KeyBindingError
 from mcp_guard.keys import check_key_binding, key_fingerprint
@@ -86,6 +88,9 @@ def print_profile(resolved: ResolvedProfile, problems: list[str]) -> None:
     rows.append(("expand_deny", ", ".join(a.expand_deny) or "none"))
     rows.append(("expand_allow", "any path not denied" if a.expand_allow is None else (", ".join(a.expand_allow) or "none")))
     rows.append(("accounts", "platform account only" if a.connected_accounts is None else (", ".join(a.connected_accounts) or "none")))
+    if a.search_fields is not None:
+        keep = profile.redaction.metadata_keep if profile.redaction != "off" else []
+        rows.append(("search", ", ".join([*a.search_fields, *(f"metadata[{key}]" for key in keep)]) or "no fields"))
     if profile.redaction == "off":
         rows.append(("redaction", "OFF"))
         rows.append(("warning", "redaction is off: PII, card data and secrets reach the client unchanged"))
@@ -94,6 +99,8 @@ def print_profile(resolved: ResolvedProfile, problems: list[str]) -> None:
     audit = profile.audit
     cap = f", at most {audit.max_bytes} bytes" if audit.max_bytes else ""
     rows.append(("audit", f"{audit.dir} (retention {audit.retention_days} days{cap}, on failure: {audit.on_failure.value})"))
+    rows.append(("pinning", describe_pinning(resolved.loaded.path, name, profile)))
+    rows.append(("budgets", describe_budgets(name, profile)))
     rows.append(("preflight", "ok" if not problems else f"{len(problems)} problem(s), listed on stderr"))
     print(f"profile {name}")
     for label, value in rows:

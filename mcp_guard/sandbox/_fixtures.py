@@ -312,7 +312,9 @@ def _payment(cust: dict[str, Any], pm: dict[str, Any], rng: random.Random,
         "failure_code": None if succeeded else "card_declined",
         "failure_message": None if succeeded else "Your card was declined.",
         "livemode": False,
-        "metadata": {"order_id": f"ORD-{rng.randrange(100_000, 999_999)}"},
+        # booking_id: the merchant's own reference that payments are debugged by (no draw from rng:
+        # the rest of the data set stays as it was).
+        "metadata": {"order_id": f"ORD-{rng.randrange(100_000, 999_999)}", "booking_id": f"BK-{ch_id[-6:].upper()}"},
         "outcome": {"network_status": "approved_by_network" if succeeded else "declined_by_network",
                     "reason": None if succeeded else "generic_decline",
                     "risk_level": rng.choice(_RISK), "risk_score": rng.randrange(0, 100),

@@ -28,6 +28,9 @@ class BrokenRedactor:
             return Redacted(value, {}, ())
         raise RedactionError("value nested deeper than the redactor's limit")
 
+    def redact_arguments(self, value: Any) -> Redacted:
+        return self.redact(value)
+
     def redact_text(self, text: str) -> Redacted:
         raise RedactionError("cannot scan")
 

@@ -90,7 +90,8 @@ def test_check_prints_the_effective_policy_of_the_default(cli) -> None:  # type:
     live = out[out.index("profile live"):]
     assert "mode:         live" in live
     assert "rk_live_…FAKE" in live and "from profiles.live.api_key (from $STRIPE_LIVE_KEY): ok" in live
-    assert "allowed:      read, list\n" in live
+    assert "allowed:      read, list, search\n" in live
+    assert "search:       status, amount, currency, created, metadata[booking_id]" in live
     assert "blocked:      create, update, delete, other" in live
     assert "max_limit:    25" in live
     assert "redaction:    on" in live
@@ -127,7 +128,7 @@ def test_check_accepts_a_restricted_live_key_and_shows_its_fingerprint(cli) -> N
 
 def test_check_names_the_file_and_key_of_a_bad_config(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DEFAULT.read_text().replace("allowed_operations: [read, list]  ", "allowed_operations: [writ, list]  "))
+    bad.write_text(DEFAULT.read_text().replace("allowed_operations: [read, list, search]  # search only", "allowed_operations: [writ, list, search]  # search only"))
     done = cli("check", "--config", str(bad))
     assert done.returncode == 1
     assert done.stderr.strip() == f"mcp-guard: {bad}: profiles.live.allowed_operations[0]: 'writ' is not one of read, list, search, create, update, delete or other"

@@ -12,6 +12,7 @@ from mcp_guard.classify import CREATE_VERBS, DELETE_VERBS, LIST_VERBS, NOUN_VERB
 from mcp_guard.config import load_config
 from mcp_guard.operations import WRITE_OPERATIONS
 from mcp_guard.policy import decide, is_listed
+from tests.factories import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = [load_config(ROOT / "policies" / "default.yaml", {}).profile(name) for name in ("test", "live")]
@@ -83,7 +84,7 @@ def write_names(draw: st.DrawFn) -> str:
     return _unicode_twist(draw, name)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500))
 @given(name=write_names(), arguments=st.one_of(st.none(), st.just({}), st.just({"limit": 1})))
 def test_read_only_profiles_never_allow_or_list_a_write_however_spelled(name: str, arguments: dict | None) -> None:
     for profile in PROFILES:
@@ -103,7 +104,7 @@ def unknown_verb_names(draw: st.DrawFn) -> str:
     return draw(spell(words, glue=False))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(name=unknown_verb_names())
 def test_an_unknown_verb_is_never_allowed(name: str) -> None:
     for profile in PROFILES:
@@ -122,7 +123,7 @@ def operation_ids(draw: st.DrawFn) -> str:
     return method + "".join(words) + draw(st.sampled_from(["", " ", ";", "\n", "/..", "ﬀ"]))
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800))
 @given(op_id=operation_ids(), dispatcher=st.sampled_from(["stripe_api_read", "stripe_api_write", "Stripe_Api_Read", "stripeApiWrite"]))
 def test_read_only_profiles_only_ever_run_get_operation_ids(op_id: str, dispatcher: str) -> None:
     for profile in PROFILES:
@@ -133,7 +134,7 @@ def test_read_only_profiles_only_ever_run_get_operation_ids(op_id: str, dispatch
             assert decision.operation not in WRITE_OPERATIONS
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600))
 @given(name=st.text(max_size=30), arguments=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3))
 def test_whatever_is_allowed_is_a_read(name: str, arguments: dict) -> None:
     for profile in PROFILES:

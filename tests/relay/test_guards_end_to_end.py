@@ -154,3 +154,27 @@ async def test_audit_failure_serves_anyway_when_the_profile_says_allow(tmp_path:
         await client.aclose()
     assert all("result" in a for a in answers)
     assert len(audit_records(tmp_path / "audit")) < 13
+
+
+async def test_once_the_audit_log_is_failing_requests_are_refused_before_they_reach_the_upstream(tmp_path: Path) -> None:
+    """The first record that does not fit is refused after its call ran (the answer was ready);
+    from then on the guard knows the log is failing and refuses before forwarding."""
+    from tests.relay.faults import hostile_command, hostile_profile, received_lines
+
+    received = tmp_path / "received.jsonl"
+    config = write_config(tmp_path, profile=hostile_profile())
+    client = await RawClient.start(config, hostile_command("--received", str(received)), file_size_limit=4000)
+    try:
+        with anyio.fail_after(30):
+            await client.initialize()
+            answers = []
+            for index in range(12):
+                answers.append(await client.call("tools/call", {"name": "echo", "arguments": {"text": f"call-{index}"}}))
+    finally:
+        await client.aclose()
+    refused = [index for index, answer in enumerate(answers) if "error" in answer]
+    assert refused and refused == list(range(refused[0], 12)), "once the disk is full, every later call is refused"
+    reached = [line for line in received_lines(received) if '"tools/call"' in line]
+    # Only the first refused call ran upstream (its record failed after the answer was ready).
+    assert len(reached) == refused[0] + 1
+    assert all("audit" in answers[index]["error"]["message"] for index in refused)

@@ -97,3 +97,22 @@ async def test_allowed_read_returns_stripe_data_with_ids_and_amounts(tmp_path: P
     for intent in payload["data"]:
         assert intent["id"].startswith("pi_") and isinstance(intent["amount"], int)
         assert "_secret_" not in json.dumps(intent)
+
+
+async def test_the_shipped_live_profile_searches_by_booking_id_and_refuses_an_email_search(tmp_path: Path) -> None:
+    """The packaged default, live profile, against the sandbox's live-mode data."""
+    from mcp_guard.config import default_config_path
+    from tests.factories import FAKE_LIVE_KEY
+
+    env = {"STRIPE_LIVE_KEY": FAKE_LIVE_KEY}
+    with anyio.fail_after(30):
+        async with sdk_session(default_config_path(), sandbox_command("--livemode"), profile="live", env=env) as session:
+            page = await session.call_tool("stripe_api_read", {"stripe_api_operation_id": "GetPaymentIntents", "parameters": {"limit": 5}})
+            booking = json.loads(text_of(page))["data"][0]["metadata"]["booking_id"]
+            query = f"metadata['booking_id']:'{booking}'"
+            found = await session.call_tool("stripe_api_read", {"stripe_api_operation_id": "GetPaymentIntentsSearch", "parameters": {"query": query}})
+            probe = await session.call_tool("stripe_api_read", {"stripe_api_operation_id": "GetCustomersSearch", "parameters": {"query": "email~'jenny'"}})
+    assert not found.is_error
+    hits = json.loads(text_of(found))["data"]
+    assert hits and all(hit["metadata"]["booking_id"] == booking for hit in hits)
+    assert probe.is_error and "search_fields" in text_of(probe) and "email" in text_of(probe)
