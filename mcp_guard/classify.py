@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from mcp_guard._stripe_operations import OPERATION_CLASSES
 from mcp_guard.operations import Operation
 
 READ_VERBS = frozenset({
@@ -216,6 +217,8 @@ def classify_dispatcher(dispatcher: str, arguments: Mapping[str, Any] | None) ->
 def classify_operation_id(op_id: str) -> Operation | None:
     """Stripe OpenAPI operation id -> class, or None when it is not shaped like one.
 
+    An id the pinned Stripe SDK's services know takes their class (`_stripe_operations.py`,
+    generated). Otherwise the rules below decide, so ids of newer API versions are classified too.
     Ids are the HTTP method plus the CamelCased path, path parameters included:
     `GET /v1/customers/{customer}` is `GetCustomersCustomer`. So:
     - `Delete*` -> delete.
@@ -231,6 +234,9 @@ def classify_operation_id(op_id: str) -> Operation | None:
     """
     if not OPERATION_ID.fullmatch(op_id):
         return None
+    known = OPERATION_CLASSES.get(op_id)
+    if known is not None:
+        return Operation(known)
     method, words = _split_operation_id(op_id)
     last = words[-1]
     if method == "Delete":

@@ -29,6 +29,7 @@ class FieldTable:
     objects: dict[str, dict[str, Any]]  # object type -> raw field entries
     operations: dict[str, str]  # Stripe operation id (GetCustomersSearch) -> object type
     anywhere: dict[str, str]  # field name -> class, for keys with one sensitive class wherever they occur (generated)
+    by_name: dict[str, str]  # field name -> the most sensitive class it has anywhere: for fields the table does not know
 
     def type_for_tool(self, tool: str | None) -> str | None:
         """The object type a legacy tool returns: `list_payment_intents` -> payment_intent."""
@@ -71,6 +72,6 @@ def _parse(raw: bytes) -> FieldTable:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
         objects = data["objects"]
-        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]))
+        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]), dict(data["by_name"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RedactionError(f"the Stripe field table {TABLE_RESOURCE} is corrupt ({exc})") from exc

@@ -62,6 +62,7 @@ _SECRET_PREFIXES = ("sk_", "rk_", "ek_", "whsec_")
 MARKER = re.compile(r"\[(?:redacted:[a-z][a-z0-9_]*(?::\.\.\.[A-Za-z0-9]{4})?|pseudonym:[a-z][a-z0-9_]*:[0-9a-f]{12})\]")
 ROOT = object()  # "no key": the location is the path itself
 _REMOVED = object()  # a field whose action is `remove`
+_NO_NAME_CLASS: Any = object()  # an unknown field whose name carries no class in Stripe's model
 _SHORTEST = 6  # no detector matches fewer characters ("a@b.co")
 _CLEAN_KEYS_LIMIT = 20_000  # dict keys the detectors passed, remembered per session (metadata keys repeat)
 
@@ -85,7 +86,7 @@ def _is_marker(s: str) -> bool:
 class Walk:
     """State of one redaction: counts, changed places, strings to rescan with later learned values."""
 
-    __slots__ = ("anywhere", "changes", "compiled", "counts", "detector", "hint", "hits", "inboxes", "learned", "learning",
+    __slots__ = ("anywhere", "by_name", "changes", "compiled", "counts", "detector", "hint", "hits", "inboxes", "learned", "learning",
                  "markers", "pend", "pending", "redactor", "unknown_mask")
 
     def __init__(self, redactor: Redactor, hint: str | None) -> None:
@@ -98,6 +99,7 @@ class Walk:
         self.inboxes = redactor.inboxes  # class -> append of values to learn (generated walk functions)
         self.unknown_mask = redactor.unknown_mask
         self.anywhere = redactor.compiled.table.anywhere
+        self.by_name = redactor.compiled.table.by_name
         self.hint: Node | None = redactor.compiled.node(hint) if hint else None
         self.counts: dict[str, int] = {}
         self.changes: list[tuple[Any, ...]] = []  # (path, key) of each changed place, or (path, node, bits)
@@ -467,7 +469,9 @@ class Walk:
             elif type(v) is dict and (typed := self.compiled.known_nodes.get(v.get("object"))) is not None:
                 nv = self.typed(v, typed, (k, path), depth + 1, owned)  # an old API's embedded object
             else:
-                nv = self.unknown_value(v, path, k, depth, owned)
+                nv = self.named_unknown(k, v, path, depth)
+                if nv is _NO_NAME_CLASS:
+                    nv = self.unknown_value(v, path, k, depth, owned)
             if nv is v and not self.pend:
                 continue
             if out is None:
@@ -485,6 +489,22 @@ class Walk:
         for k in removed:
             del result[k]
         return self.rename_keys(result, path, out is not None or owned) if renamed else result
+
+    def named_unknown(self, k: str, v: Any, path: Any, depth: int) -> Any:
+        """A field the table does not know, classed by its name: the most sensitive class that name
+        has anywhere in Stripe's model (a new `cardholder_name` is a name, a new `receipt_url` a
+        bearer URL). Applies to strings and lists of strings; _NO_NAME_CLASS when the name says
+        nothing (or the value is a number, a boolean or an object), and the unknown-field rule decides.
+        """
+        cls = self.by_name.get(k)
+        if cls is None:
+            return _NO_NAME_CLASS
+        t = type(v)
+        if t is str:
+            return v if is_stripe_id(v) else self.apply(self.compiled.leaf(cls), v, path, k, depth)
+        if t is list and v and all(type(item) is str for item in v) and not all(is_stripe_id(item) for item in v):
+            return self.apply(self.compiled.leaf(cls), v, path, k, depth)
+        return _NO_NAME_CLASS
 
     def unknown_value(self, v: Any, path: Any, key: Any, depth: int, owned: bool) -> Any:
         """A value in a field the table does not know: strings masked (live) or scanned (test); ids, numbers stay."""
@@ -539,7 +559,9 @@ class Walk:
             if k == "object" and type(v) is str:
                 continue  # a type name, not data
             self.pend = False
-            nv = self.unknown_value(v, path, k, depth, owned)
+            nv = self.named_unknown(k, v, path, depth)
+            if nv is _NO_NAME_CLASS:
+                nv = self.unknown_value(v, path, k, depth, owned)
             if nv is v and not self.pend:
                 continue
             if out is None:

@@ -184,3 +184,24 @@ def test_live_searches_account_data_only_on_the_fields_it_names(profiles: dict[s
     assert search("amount>1") and search("metadata['booking_id']:'B-1'") and search('status:"failed" AND currency:"eur"')
     for probe in ("email~'jen'", "name:'Jenny Rosen'", "phone:'+14155552671'", "metadata['email']:'x'", "amount>1 OR email:'x'", "-email:'x'"):
         assert not search(probe), probe
+
+
+def test_every_operation_id_of_the_pinned_stripe_sdk_is_a_read_through_get_and_a_write_otherwise(profiles: dict[str, Profile]) -> None:
+    """All ~550 v1 operation ids: a Get* is read/list/search and passes stripe_api_read under test;
+    a Post*/Delete* is a write that neither dispatcher lets through under either shipped profile."""
+    from mcp_guard._stripe_operations import OPERATION_CLASSES
+
+    assert len(OPERATION_CLASSES) > 400
+    for op_id, cls in OPERATION_CLASSES.items():
+        operation = classify_operation_id(op_id)
+        assert operation is Operation(cls), op_id
+        parameters = {"query": "status:'active'"} if operation is Operation.SEARCH else {}
+        read = {"stripe_api_operation_id": op_id, "parameters": parameters}
+        if op_id.startswith("Get"):
+            assert operation in READS, op_id
+            assert decide(profiles["test"], "stripe_api_read", read).allowed, op_id
+        else:
+            assert operation in WRITE_OPERATIONS, op_id
+            for profile in profiles.values():
+                assert not decide(profile, "stripe_api_read", read).allowed, op_id
+                assert not decide(profile, "stripe_api_write", read).allowed, op_id

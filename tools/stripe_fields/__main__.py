@@ -1,8 +1,9 @@
 """`python -m tools.stripe_fields [--check] [--report]` (what `make stripe-fields` runs).
 
 Reads the installed `stripe` package (it must be the version pinned in pyproject.toml) with `ast`,
-classifies every field and writes mcp_guard/data/stripe_fields.json. `--check` writes nothing and
-exits 1 if the checked-in table differs from a fresh one. Either way it exits 1 while a string
+classifies every field and writes mcp_guard/data/stripe_fields.json, and the class of every
+operation id to mcp_guard/_stripe_operations.py. `--check` writes nothing and exits 1 if either
+checked-in file differs from a fresh one. Either way it exits 1 while a string
 field has no class or an override matches no field.
 """
 
@@ -21,12 +22,13 @@ from typing import Any
 import yaml
 
 from mcp_guard.redaction._classes import CLASSES
-from tools.stripe_fields._operations import read_operations
+from tools.stripe_fields._operations import read_operation_classes, read_operations, render_operation_classes
 from tools.stripe_fields._read import read_model
 from tools.stripe_fields._table import Override, Report, build_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "mcp_guard" / "data" / "stripe_fields.json"
+OPERATIONS = ROOT / "mcp_guard" / "_stripe_operations.py"
 OVERRIDES = Path(__file__).resolve().parent / "overrides.yaml"
 
 
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version, package_dir = pinned_stripe()
         text, report = generate(package_dir, version)
+        operations = render_operation_classes(read_operation_classes(package_dir), version)
     except (OSError, ValueError, LookupError) as exc:
         print(f"stripe-fields: {exc}", file=sys.stderr)
         return 1
@@ -47,14 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     problems = report_problems(report)
     for problem in problems:
         print(f"stripe-fields: {problem}", file=sys.stderr)
+    outputs = ((TABLE, text), (OPERATIONS, operations))
     if args.check:
-        current = TABLE.read_text(encoding="utf-8") if TABLE.exists() else ""
-        if current != text:
-            print(f"stripe-fields: {TABLE.relative_to(ROOT)} is not what stripe {version} gives; run `make stripe-fields` and review the diff", file=sys.stderr)
-            return 1
+        for path, fresh in outputs:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != fresh:
+                print(f"stripe-fields: {path.relative_to(ROOT)} is not what stripe {version} gives; run `make stripe-fields` and review the diff", file=sys.stderr)
+                return 1
     elif not problems:
-        TABLE.write_text(text, encoding="utf-8")
-        print(f"wrote {TABLE.relative_to(ROOT)} ({len(text.encode())} bytes) from stripe {version}")
+        for path, fresh in outputs:
+            path.write_text(fresh, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)} ({len(fresh.encode())} bytes) from stripe {version}")
     return 1 if problems else 0
 
 

@@ -50,8 +50,57 @@ def build_table(model: Model, overrides: list[Override], operations: dict[str, s
     report = builder.report
     used = builder.used
     report.unused_overrides = [o for o in overrides if o.pattern not in used]
-    table = {"format": 1, "stripe": stripe_version, "operations": operations, "anywhere": anywhere(objects), "objects": objects}
+    table = {
+        "format": 1,
+        "stripe": stripe_version,
+        "operations": operations,
+        "anywhere": anywhere(objects),
+        "by_name": by_name(objects),
+        "objects": objects,
+    }
     return table, report
+
+
+# Most sensitive first: a field name with several classes in the model gets the first it has.
+SEVERITY = (
+    "secret", "card", "bank_account", "tax_id", "dob", "personal", "email", "phone", "name", "address",
+    "ip_address", "user_agent", "device", "url", "business_contact", "free_text", "metadata",
+)
+
+
+def by_name(objects: dict[str, Any]) -> dict[str, str]:
+    """The most sensitive class each field name has anywhere in Stripe's model (names only ever safe: absent).
+
+    The runtime applies it to fields the table does not know (a newer API version, a private
+    preview) inside Stripe objects: a new `cardholder_name` or `email` is what that name is
+    elsewhere, before the profile's `unknown_fields` rule applies to whatever is left.
+    """
+    seen = _classes_by_name(objects)
+    out: dict[str, str] = {}
+    for name, classes in sorted(seen.items()):
+        sensitive = [cls for cls in SEVERITY if cls in classes]
+        if sensitive and name not in _GENERIC_NAMES:
+            out[name] = sensitive[0]
+    return out
+
+
+def _classes_by_name(objects: dict[str, Any]) -> dict[str, set[str]]:
+    seen: dict[str, set[str]] = {}
+
+    def visit(name: str, entry: Any) -> None:
+        if isinstance(entry, str):
+            if entry[:1] in "sifdeab" and not entry.startswith(("@", "x@", "~")):
+                seen.setdefault(name, set()).add(entry.split(":", 1)[1] if ":" in entry else "safe")
+        elif isinstance(entry, dict):
+            for child, sub in entry.items():
+                visit(child, sub)
+        elif isinstance(entry, list) and entry and entry[0] in ("[]", "x", "{}"):
+            visit(name, entry[1])
+
+    for fields in objects.values():
+        for name, entry in fields.items():
+            visit(name, entry)
+    return seen
 
 
 def anywhere(objects: dict[str, Any]) -> dict[str, str]:
