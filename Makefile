@@ -25,8 +25,9 @@ test: $(STAMP) $(NODE_STAMP)
 
 # ruff and mypy --strict (with the pydantic plugin) over the package; part of CI.
 lint: $(STAMP)
-	$(BIN)/ruff check mcp_guard
+	$(BIN)/ruff check mcp_guard tools
 	$(BIN)/mypy
+	$(BIN)/mypy tools
 
 # The Stripe field table (issue 9): regenerated from the pinned `stripe` package; review the diff.
 .PHONY: stripe-fields

@@ -13,8 +13,7 @@ from mcp_guard.sandbox._docs import search_docs
 from mcp_guard.sandbox._fixtures import ACCOUNT_ID
 from mcp_guard.sandbox._operations import OPERATIONS, get_operation
 from mcp_guard.sandbox._store import StripeError
-from mcp_guard.sandbox._tools import (DESTRUCTIVE, READ_ONLY, WRITE, SandboxTool, json_result,
-                                      string, text_result)
+from mcp_guard.sandbox._tools import DESTRUCTIVE, READ_ONLY, WRITE, SandboxTool, json_result, string, text_result
 
 if TYPE_CHECKING:
     from mcp_guard.sandbox._sandbox import ToolCall
@@ -31,7 +30,8 @@ def _guarded(run: Any) -> Any:
 
     def wrapper(call: ToolCall) -> dict[str, Any]:
         try:
-            return run(call)
+            result: dict[str, Any] = run(call)
+            return result
         except StripeError as exc:
             return json_result(exc.body, is_error=True)
 

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_guard.sandbox._docs import search_docs
 from mcp_guard.sandbox._store import StripeError
-from mcp_guard.sandbox._tools import (DESTRUCTIVE, LIMIT, READ_ONLY, WRITE, SandboxTool, integer,
-                                      json_result, string, text_result)
+from mcp_guard.sandbox._tools import DESTRUCTIVE, LIMIT, READ_ONLY, WRITE, SandboxTool, integer, json_result, string, text_result
 
 if TYPE_CHECKING:
     from mcp_guard.sandbox._sandbox import ToolCall

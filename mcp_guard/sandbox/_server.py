@@ -35,11 +35,12 @@ def build_server(sandbox: Sandbox) -> Server[Any]:
     """A low-level MCP server whose tools are the sandbox's catalog, results as wire dicts."""
 
     async def list_tools(ctx: ServerRequestContext[Any, Any],
-                         params: types.PaginatedRequestParams | None) -> dict[str, Any]:
+                         params: types.PaginatedRequestParams | None) -> Any:
+        # A wire dict, not the SDK's model: the sandbox answers as Stripe's servers do, field for field.
         return {"tools": sandbox.list_tools()}
 
     async def call_tool(ctx: ServerRequestContext[Any, Any],
-                        params: types.CallToolRequestParams) -> dict[str, Any]:
+                        params: types.CallToolRequestParams) -> Any:
         try:
             return sandbox.call_tool(params.name, params.arguments,
                                      stripe_account=_stripe_account_header(ctx))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import random
 import re
@@ -130,7 +131,7 @@ class SandboxStore:
         page["next_page"] = None
         return page
 
-    def _page(self, objects: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
+    def _page(self, objects: builtins.list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
         limit = _int_param(params, "limit", 10)
         if not 1 <= limit <= 100:
             raise StripeError("Invalid integer: limit must be between 1 and 100", param="limit")
@@ -146,16 +147,15 @@ class SandboxStore:
             end = next((i for i, o in enumerate(objects) if o["id"] == before), len(objects))
             start = max(0, end - limit)
         window = objects[start:min(end, start + limit)]
-        result = {"object": "list", "data": copy.deepcopy(window),
-                  "has_more": start + len(window) < end, "url": url}
+        data = copy.deepcopy(window)
         for path in _expand_paths(params):
             parts = path.split(".")
             if parts[0] == "data":
-                for obj in result["data"]:
+                for obj in data:
                     self._expand(obj, parts[1:])
-        return result
+        return {"object": "list", "data": data, "has_more": start + len(window) < end, "url": url}
 
-    def _expand(self, obj: Any, parts: list[str]) -> None:
+    def _expand(self, obj: Any, parts: builtins.list[str]) -> None:
         if not parts or not isinstance(obj, dict):
             return
         head, rest = parts[0], parts[1:]
@@ -325,9 +325,9 @@ def _matches_filters(resource: str, obj: dict[str, Any], params: dict[str, Any])
             return False  # Stripe hides canceled subscriptions unless asked for them
         if status not in (None, "all") and obj.get("status") != status:
             return False
-        if (price := filters.pop("price", None)) is not None:
-            if not any(i["price"]["id"] == price for i in obj["items"]["data"]):
-                return False
+        price = filters.pop("price", None)
+        if price is not None and not any(i["price"]["id"] == price for i in obj["items"]["data"]):
+            return False
     for key, expected in filters.items():
         if key not in obj:
             continue  # unknown filters are ignored here, as a naive sandbox
