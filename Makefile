@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/mcp-guard test policies
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4
 
 # ruff and mypy --strict (with the pydantic plugin) over the package; part of CI.
 lint: $(STAMP)

@@ -62,6 +62,9 @@ TEST_SCRIPT = (
 LIVE_SCRIPT = (
     Act("An allowed read under live rules: a page within live's cap (stricter redaction)",
         "stripe_api_read", {"stripe_api_operation_id": "GetCustomers", "parameters": {"limit": 2}}),
+    Act("A search on fields live allows (status, amount, currency, created, the kept booking_id)",
+        "stripe_api_read", {"stripe_api_operation_id": "GetPaymentIntentsSearch",
+                            "parameters": {"query": "status:'requires_payment_method' AND currency:'usd'", "limit": 1}}),
     Act("A search that filters customers on email: Stripe's search syntax can probe what redaction hides",
         "stripe_api_read", {"stripe_api_operation_id": "GetCustomersSearch", "parameters": {"query": "email~'gmail'"}}),
     Act("A page of 50: within test's cap of 100, above live's cap of 25",

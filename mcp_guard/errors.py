@@ -6,11 +6,10 @@
     ├── GrantError                  an OAuth grant is missing, revoked, unrefreshable or for the wrong mode
     ├── PolicyTestError             a policy case file is malformed
     ├── RedactionError              the redactor could not process a message (fail closed)
+    ├── BudgetStateError            a data budget's shared state file cannot be used
     ├── AuditError                  an audit record could not be written or read
-    │   └── AuditTamperedError      `audit verify` found a broken chain
     └── UpstreamError               the upstream could not be started, died or hung
-        ├── UpstreamExited
-        └── UpstreamTimeout
+        └── UpstreamTimeout         it did not answer in time (`tools`, `lock`)
 
 Messages name the file, tool, rule or key involved, never a secret value.
 """
@@ -42,20 +41,16 @@ class RedactionError(GuardError):
     """The redactor could not process a message; the message must not pass."""
 
 
+class BudgetStateError(GuardError):
+    """The budget state file cannot be used; the call it was needed for is refused."""
+
+
 class AuditError(GuardError):
     """An audit record could not be written or read."""
 
 
-class AuditTamperedError(AuditError):
-    """The audit hash chain is broken."""
-
-
 class UpstreamError(GuardError):
     """The upstream MCP server could not be reached or stopped working."""
-
-
-class UpstreamExited(UpstreamError):
-    """The upstream process exited or the connection closed."""
 
 
 class UpstreamTimeout(UpstreamError):

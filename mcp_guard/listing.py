@@ -29,7 +29,7 @@ from mcp_types import LATEST_PROTOCOL_VERSION
 
 from mcp_guard import __version__
 from mcp_guard.classify import DISPATCHERS, READ_DISPATCHER, name_key
-from mcp_guard.config import Profile
+from mcp_guard.config import PinningMode, Profile
 from mcp_guard.errors import GuardError, RedactionError, UpstreamError, UpstreamTimeout
 from mcp_guard.jsonrpc import METHOD_NOT_FOUND, FramingProblem, Message, Oversized, error_response, result_response
 from mcp_guard.operations import Operation
@@ -109,7 +109,12 @@ class ToolView:
 
 
 def view_tools(profile: Profile, tools: Sequence[Mapping[str, Any]], pins: Mapping[str, str] | None = None) -> list[ToolView]:
-    """One view per upstream tool, in the upstream's order. Pure."""
+    """One view per upstream tool, in the upstream's order. Pure.
+
+    With `pins` (each tool's state against mcp-guard.lock) under `pinning: enforce`, a tool whose
+    state is not `ok` is shown unlisted, as `run` hides it.
+    """
+    hide_drift = pins is not None and profile.pinning is PinningMode.ENFORCE
     views = []
     for tool in tools:
         name = tool.get("name")
@@ -117,7 +122,8 @@ def view_tools(profile: Profile, tools: Sequence[Mapping[str, Any]], pins: Mappi
             continue  # the guard drops a nameless tool from tools/list too
         view = _view_dispatcher(profile, name) if _dispatcher(name) else _view_tool(profile, name)
         if pins is not None:
-            view = replace(view, pin=pins.get(name))
+            pin = pins.get(name)
+            view = replace(view, pin=pin, listed=view.listed and not (hide_drift and pin != "ok"))
         views.append(view)
     return views
 

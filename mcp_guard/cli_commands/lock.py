@@ -23,13 +23,12 @@ problem, an upstream that fails, a lock that cannot be read or written (one line
 from __future__ import annotations
 
 import argparse
-import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from mcp_guard.checks.catalog_pin.lock import Drift, LockedTool
+from mcp_guard.cli_commands._upstream import add_command_argument, add_profile_arguments, resolve_to_reach_upstream
 
 DESCRIPTION_SHOWN = 240  # characters of a new or changed description printed for review
 
@@ -40,11 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="pin the upstream's tool catalog for a profile (mcp-guard.lock beside the config)",
         description="Pin the upstream's tools in mcp-guard.lock; with --update, review the changes and rewrite it.",
     )
-    parser.add_argument("--profile", required=True, help="profile name from the config (e.g. test, live)")
-    parser.add_argument("--config", type=Path, help="config file (default: the usual places, then the shipped default)")
+    add_profile_arguments(parser)
     parser.add_argument("--update", action="store_true", help="show what changed since the lock was written, and rewrite it")
     parser.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- UPSTREAM_COMMAND ARGS...: a stdio upstream overriding the config's")
+    add_command_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -53,16 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
     from mcp_guard.checks.catalog_pin.lock import diff_entries, lock_catalog, lock_path, read_lock, write_lock
     from mcp_guard.listing import fetch_tools
-    from mcp_guard.resolve import describe_upstream, resolve_profile, upstream_preflight
+    from mcp_guard.resolve import describe_upstream
 
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
-    resolved = resolve_profile(args.config, args.profile, command=command)
-    problems = upstream_preflight(resolved)
-    for problem in problems:
-        print(f"mcp-guard: {problem}", file=sys.stderr)
-    if problems:
+    resolved = resolve_to_reach_upstream(args)
+    if resolved is None:
         return 1
     lock_file = read_lock(lock_path(resolved.loaded.path))  # an unreadable lock stops us before the upstream starts
     tools = anyio.run(fetch_tools, resolved)

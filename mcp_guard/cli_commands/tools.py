@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from mcp_guard.cli_commands._upstream import add_command_argument, add_profile_arguments, resolve_to_reach_upstream
 from mcp_guard.listing import ToolView
+
+if TYPE_CHECKING:
+    from mcp_guard.resolve import ResolvedProfile
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,10 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="list the upstream's tools and what a profile decides for each",
         description="List the upstream's tools with, for each, whether the profile lists it, its class, the rule and the basis.",
     )
-    parser.add_argument("--profile", required=True, help="profile name from the config (e.g. test, live)")
-    parser.add_argument("--config", type=Path, help="config file (default: the usual places, then the shipped default)")
+    add_profile_arguments(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- UPSTREAM_COMMAND ARGS...: a stdio upstream overriding the config's")
+    add_command_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -46,20 +48,13 @@ def run(args: argparse.Namespace) -> int:
     import anyio
 
     from mcp_guard.listing import fetch_tools, view_tools
-    from mcp_guard.resolve import describe_upstream, resolve_profile, upstream_preflight
+    from mcp_guard.resolve import describe_upstream
 
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
-    resolved = resolve_profile(args.config, args.profile, command=command)
-    problems = upstream_preflight(resolved)
-    for problem in problems:
-        print(f"mcp-guard: {problem}", file=sys.stderr)
-    if problems:
+    resolved = resolve_to_reach_upstream(args)
+    if resolved is None:
         return 1
     tools = anyio.run(fetch_tools, resolved)
-    # Catalog pinning's hook: pass `pins={tool name: state}` (its drift report) to fill the pin column.
-    views = view_tools(resolved.profile, tools)
+    views = view_tools(resolved.profile, tools, pins=_pin_states(resolved, tools))
     if args.format == "json":
         print(json.dumps([view.as_json() for view in views], indent=2))
         return 0
@@ -70,6 +65,21 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(format_table(views))
     return 0
+
+
+def _pin_states(resolved: ResolvedProfile, tools: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
+    """Each tool's state against mcp-guard.lock (ok, new, changed, missing); None with pinning off.
+
+    Under `enforce` a tool that is not `ok` is hidden by `run`; the view shows it unlisted too.
+    """
+    from mcp_guard.checks.catalog_pin.lock import ProfileLock, lock_path, pin_states, read_lock
+    from mcp_guard.config import PinningMode
+
+    profile = resolved.profile
+    if profile.pinning is PinningMode.OFF:
+        return None
+    lock = read_lock(lock_path(resolved.loaded.path)).profile(resolved.name) or ProfileLock(resolved.name, None)
+    return pin_states(lock, tools, profile)
 
 
 def format_table(views: Sequence[ToolView]) -> str:

@@ -12,7 +12,6 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from mcp_guard.errors import RedactionError
-from mcp_guard.redaction import _json
 from mcp_guard.redaction._arguments import redact_arguments
 from mcp_guard.redaction._compile import LEARNED_CLASSES, Compiled, Node
 from mcp_guard.redaction._detect import Detector
@@ -25,7 +24,6 @@ from mcp_guard.redaction.settings import Action, RedactionSettings, UnknownField
 if TYPE_CHECKING:
     from mcp_guard.config import Mode
 
-_VALIDATOR_CACHE_LIMIT = 256
 
 
 class Redacted:
@@ -75,7 +73,6 @@ class Redactor:
         # Per class, where a redacted value goes to be learned: the learned set's inbox, or nowhere.
         self.inboxes: dict[str, Any] = {cls: self.learned.inbox(cls) if self.learning else Nowhere() for cls in LEARNED_CLASSES}
         self.clean_keys: set[str] = set()  # dict keys the detectors passed (no learned values apply to keys)
-        self._validators: dict[str, Any] = {}  # outputSchema (as JSON) -> validator
 
     def __repr__(self) -> str:
         return f"Redactor(mode={self.mode}, pseudonym_key=<hidden>, learned=<hidden>)"
@@ -120,37 +117,6 @@ class Redactor:
         finally:
             if collecting:
                 gc.enable()
-
-    def check_output_schema(self, structured: Any, schema: dict[str, Any]) -> str | None:
-        """None if `structured` fits the tool's outputSchema, else a short reason (no values)."""
-        import jsonschema  # comes with mcp; imported here to keep `import mcp_guard` light
-
-        try:
-            validator = self._validator(schema)
-            error = jsonschema.exceptions.best_match(validator.iter_errors(structured))
-        except jsonschema.exceptions.SchemaError:
-            return "the tool's outputSchema is not a valid JSON Schema"
-        except Exception as exc:  # noqa: BLE001 - an unresolvable $ref...: cannot vouch for the result
-            return f"the tool's outputSchema could not be checked ({type(exc).__name__})"
-        if error is None:
-            return None
-        where = error.json_path if error.path else "$"
-        return f"redacted structuredContent no longer matches the tool's outputSchema at {where} ({error.validator})"
-
-    def _validator(self, schema: dict[str, Any]) -> Any:
-        """A checked validator per distinct schema (tools keep theirs across calls)."""
-        import jsonschema
-
-        cache_key = _json.serialize(schema, pretty=False, fast=True)
-        validator = self._validators.get(cache_key)
-        if validator is None:
-            validator_cls = jsonschema.validators.validator_for(schema)
-            validator_cls.check_schema(schema)
-            validator = validator_cls(schema)
-            if len(self._validators) >= _VALIDATOR_CACHE_LIMIT:
-                self._validators.clear()
-            self._validators[cache_key] = validator
-        return validator
 
 
 def _pointers(changes: list[tuple[Any, ...]]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_guard.audit import AuditSettings, open_audit_log, read_records, verify_audit_dir
+from tests.factories import examples
 
 
 def _days(directory: Path) -> list[str]:
@@ -115,7 +116,7 @@ def test_a_prune_interrupted_after_the_anchor_still_verifies_and_finishes_next_t
 
 
 # The fixtures used here return constants, so sharing them across examples is harmless.
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     retention=st.integers(min_value=1, max_value=4),
     steps=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 3)), min_size=1, max_size=15),

@@ -12,7 +12,8 @@ import pytest
 
 from mcp_guard import jsonrpc
 from mcp_guard.checks.budgets.check import count_objects, result_size
-from mcp_guard.checks.budgets.ledger import STATE_BYTES, BudgetLedger, BudgetStateError, state_path
+from mcp_guard.checks.budgets.ledger import STATE_BYTES, BudgetLedger, state_path
+from mcp_guard.errors import BudgetStateError
 from mcp_guard.guard import Answer, Forward, Guard
 from tests.factories import build_guard, make_profile
 

@@ -21,7 +21,7 @@ from mcp_guard.guard import Guard
 from mcp_guard.redaction import RedactionSettings, build_redactor
 from mcp_guard.relay import ExitCode, Relay, Timeouts
 from mcp_guard.transports.memory import MemoryPeer, memory_pair
-from tests.factories import PSEUDONYM_KEY, build_guard, make_profile
+from tests.factories import PSEUDONYM_KEY, build_guard, examples, make_profile
 from tests.relay.faults import strict_json
 
 pytestmark = pytest.mark.anyio
@@ -302,7 +302,7 @@ HOSTILE_ANSWERS = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answers=st.lists(HOSTILE_ANSWERS, min_size=1, max_size=6))
 def test_fuzzed_upstream_answers_get_every_request_exactly_one_answer_and_one_record(tmp_path_factory: pytest.TempPathFactory, answers: list[str]) -> None:
     tmp_path = tmp_path_factory.mktemp("fuzz")

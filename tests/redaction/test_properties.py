@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from mcp_guard.redaction import Action, RedactionSettings, build_redactor
 from mcp_guard.redaction._table import load_table
+from tests.factories import examples
 
 KEY = bytes(range(32))
 REDACTORS = {
@@ -201,7 +202,7 @@ def at(value: Any, path: tuple) -> Any:
     return value
 
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @SETTINGS
@@ -239,7 +240,7 @@ def test_redacting_twice_changes_nothing_more(message):
 
 
 @given(st.text(max_size=200))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 def test_any_text_either_redacts_or_raises_nothing_unexpected(text):
     redacted = REDACTORS["test"].redact_text(text)
     assert isinstance(redacted.value, str)

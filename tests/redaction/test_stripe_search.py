@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from mcp_guard import stripe_search
 from mcp_guard.stripe_search import SearchQueryError, denial, fields, mask, parse
+from tests.factories import examples
 
 ALLOWED = {"status", "amount", "currency", "created", "metadata[booking_id]"}
 
@@ -111,7 +112,7 @@ def queries(draw: st.DrawFn) -> tuple[str, list[str]]:
     return joiner.join(clauses), values
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(queries())
 def test_any_valid_query_parses_to_its_values_and_masks_every_one(generated: tuple[str, list[str]]):
     query, values = generated

@@ -137,7 +137,7 @@ def fuzzed_guard(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     guard.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(lines=st.lists(raw_lines, min_size=1, max_size=4))
 def test_fuzzed_input_never_crashes_the_guard_nor_lets_a_write_through(fuzzed_guard, lines: list[bytes]) -> None:  # type: ignore[no-untyped-def]
     guard, journal = fuzzed_guard
@@ -174,7 +174,7 @@ def guard_before_a_hostile_upstream(tmp_path_factory: pytest.TempPathFactory):  
     guard.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(answers=st.lists(upstream_answers, min_size=1, max_size=4))
 def test_fuzzed_upstream_answers_get_each_call_exactly_one_strict_json_answer(guard_before_a_hostile_upstream, answers: list[str]) -> None:  # type: ignore[no-untyped-def]
     guard = guard_before_a_hostile_upstream
@@ -217,6 +217,7 @@ def test_eight_clients_times_500_calls_keep_answers_apart_and_audit_every_reques
 
 LOAD_CLIENT = r'''
 import asyncio, json, sys
+from tests.factories import examples
 
 async def main(index, calls, argv):
     process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 22)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcp_guard.jsonrpc import DEFAULT_MAX_DEPTH, FramingProblem, Kind, encode, parse_line, recover_id, value_problem
+from tests.factories import examples
 from tests.relay.faults import strict_json
 
 surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
@@ -57,7 +58,7 @@ def requests(draw: st.DrawFn) -> tuple[dict[str, Any], str, bool]:
     return message, text, flaw != "none" or depth_of(message) > DEFAULT_MAX_DEPTH
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(requests())
 def test_parse_line_refuses_exactly_the_flawed_messages_and_keeps_every_readable_id(case: tuple[dict[str, Any], str, bool]) -> None:
     message, text, flawed = case
@@ -73,7 +74,7 @@ def test_parse_line_refuses_exactly_the_flawed_messages_and_keeps_every_readable
     assert parsed.kind is Kind.REQUEST
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=200))
 def test_parse_line_never_raises_on_arbitrary_bytes(line: bytes) -> None:
     parsed = parse_line(line)
@@ -81,7 +82,7 @@ def test_parse_line_never_raises_on_arbitrary_bytes(line: bytes) -> None:
         strict_json(encode(parsed))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(1, 200_000))
 def test_any_depth_of_brackets_is_refused_without_recursion(depth: int) -> None:
     line = b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{"a":' + b"[" * depth + b"]" * depth + b"}}"

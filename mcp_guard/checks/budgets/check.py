@@ -25,8 +25,9 @@ import orjson
 
 from mcp_guard import jsonrpc
 from mcp_guard.checks._pipeline import Call, Refusal, ResponseFilter, Withheld
-from mcp_guard.checks.budgets.ledger import BudgetLedger, BudgetStateError, Exhausted, state_path
+from mcp_guard.checks.budgets.ledger import BudgetLedger, Exhausted, state_path
 from mcp_guard.config import Profile
+from mcp_guard.errors import BudgetStateError
 from mcp_guard.operations import Operation
 from mcp_guard.policy import Decision
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp_guard.config import BUDGET_WINDOWS
-from mcp_guard.errors import GuardError
+from mcp_guard.errors import BudgetStateError
 
 STATE_VERSION = 1
 STATE_BYTES = 512  # every write is this long: one page, so it lands whole
@@ -43,10 +43,6 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 Clock = Callable[[], float]
-
-
-class BudgetStateError(GuardError):
-    """The budget state file cannot be used; the call it was needed for is refused."""
 
 
 @dataclass
