@@ -25,8 +25,13 @@ from pathlib import Path
 
 from run import GUARD, Connection, bench_env, contenders, upstream_argv
 
-# Dependencies a stdio upstream with telemetry off does not need (issue 13, item 1).
-OPTIONAL = ("mcp", "mcp_types", "httpx2", "httpcore2", "starlette", "uvicorn", "opentelemetry.sdk", "jsonschema", "cryptography")
+# What a stdio upstream with telemetry off, pinning and budgets off does not need (issue 13, item 1):
+# dependencies, and mcp-guard's own modules that only other subcommands or features use.
+OPTIONAL = (
+    "mcp", "mcp_types", "httpx2", "httpcore2", "starlette", "uvicorn", "opentelemetry.sdk", "jsonschema", "cryptography",
+    "anyio", "pythonjsonlogger", "mcp_guard.audit.verify", "mcp_guard.audit.query", "mcp_guard.audit.follow",
+    "mcp_guard.checks.catalog_pin.lock", "mcp_guard.checks.budgets", "mcp_guard.oauth",
+)
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -93,7 +98,7 @@ def report(runs: list[list[Import]], top: int, depth: int) -> str:
     lines += ["", f"heaviest modules (cumulative, at most {depth} levels deep):"]
     for module, ms in sorted(heaviest(runs, depth).items(), key=lambda kv: -kv[1])[:top]:
         lines.append(f"  {ms:7.1f} ms  {module}")
-    lines += ["", "optional dependencies imported:"]
+    lines += ["", "optional modules imported:"]
     for name in OPTIONAL:
         hit = any(m == name or m.startswith(name + ".") for m in modules)
         lines.append(f"  {'yes' if hit else 'no ':3}  {name}")

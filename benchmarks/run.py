@@ -21,6 +21,11 @@ Sections (--only takes a comma-separated subset):
   4k      a 4 KB customer list, sequential and 8 concurrent
   1m      a 1 MB customer list, sequential and 8 concurrent (5% of --calls)
 
+Latency scenarios keep one connection per contender open and measure them in --rounds rounds,
+contenders interleaved (direct, relay, guard, fastmcp, direct, ...), so that a burst of load from
+elsewhere on the machine spreads over all of them instead of landing on one; p50 and p99 are
+over all the calls of all rounds, throughput is all calls over the time spent measuring them.
+
 The tables go to stdout (Markdown), progress to stderr, and everything, with the issue-13 targets
 and whether each passed, to benchmarks/results.json (--json).
 """
@@ -155,7 +160,7 @@ class Connection:
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         self.ids += 1
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.waiting[self.ids] = future
         request = {"jsonrpc": "2.0", "id": self.ids, "method": method, **({"params": params} if params is not None else {})}
         self._write(json.dumps(request).encode() + b"\n")
@@ -236,7 +241,7 @@ def upstream_argv(result_bytes: int = 4096) -> list[str]:
 
 
 async def measure(connection: Connection, tool: str, calls: int, callers: int) -> Sample:
-    """`calls` tool calls split across `callers` concurrent callers, after a warm-up."""
+    """`calls` tool calls split across `callers` concurrent callers."""
     latencies: list[float] = []
 
     async def caller(n: int) -> None:
@@ -245,25 +250,33 @@ async def measure(connection: Connection, tool: str, calls: int, callers: int) -
             await connection.call_tool(tool)
             latencies.append(time.perf_counter() - start)
 
-    for _ in range(min(50, calls)):  # warm up: imports, caches, the first audit file
-        await connection.call_tool(tool)
     start = time.perf_counter()
     await asyncio.gather(*(caller(calls // callers) for _ in range(callers)))
     return Sample(latencies, time.perf_counter() - start)
 
 
 async def latency_scenario(
-    tool: str, result_bytes: int, calls: int, callers: int, directory: Path, wanted: Iterable[str]
+    tool: str, result_bytes: int, calls: int, callers: int, directory: Path, wanted: Iterable[str], rounds: int = 1
 ) -> dict[str, Sample]:
+    """Every contender gets `calls` calls, in `rounds` rounds interleaved across contenders."""
     env = bench_env(directory)
-    samples = {}
-    for name, argv in contenders(directory, upstream_argv(result_bytes), wanted).items():
-        connection = await Connection.start(argv, env)
-        try:
-            samples[name] = await measure(connection, tool, calls, callers)
-        finally:
+    connections: dict[str, Connection] = {}
+    try:
+        for name, argv in contenders(directory, upstream_argv(result_bytes), wanted).items():
+            connections[name] = await Connection.start(argv, env)
+            for _ in range(min(50, calls)):  # warm up: imports, caches, the first audit file
+                await connections[name].call_tool(tool)
+        samples = {name: Sample([], 0.0) for name in connections}
+        per_round = max(callers, calls // rounds // callers * callers)
+        for _ in range(rounds):
+            for name, connection in connections.items():
+                part = await measure(connection, tool, per_round, callers)
+                samples[name].latencies += part.latencies
+                samples[name].wall += part.wall
+        return samples
+    finally:
+        for connection in connections.values():
             await connection.close()
-    return samples
 
 
 def latency_rows(label: str, callers: int, calls: int, samples: dict[str, Sample]) -> list[dict[str, Any]]:
@@ -362,7 +375,8 @@ async def memory(
     flat = None
     for name, argv in argvs.items():
         long_run = name == GUARD and flat_calls is not None and flat_calls > calls
-        points = await rss_checkpoints(argv, env, flat_checkpoints(calls, flat_calls) if long_run else [calls])
+        checkpoints = flat_checkpoints(calls, flat_calls) if long_run and flat_calls is not None else [calls]
+        points = await rss_checkpoints(argv, env, checkpoints)
         rss[name] = points[calls]
         if long_run:
             flat = {"through": GUARD, "rss_mib_at_calls": {str(n): mb for n, mb in points.items()},
@@ -503,6 +517,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--through", default="relay,guard,fastmcp", help="comma-separated contenders besides direct: relay, guard, fastmcp (default: all)")
     parser.add_argument("--calls", type=int, default=2000, help="calls per small/4k scenario (1m makes 5%% of these)")
     parser.add_argument("--spawns", type=int, default=11, help="spawns per contender for the start time (median)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per latency scenario (calls are split between them)")
     parser.add_argument("--rss-calls", type=int, default=1000, help="small calls before reading RSS")
     parser.add_argument("--flat-calls", type=int, default=20000, help="small calls of mcp-guard's long run (section flat)")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results (default: benchmarks/results.json)")
@@ -543,7 +558,9 @@ async def run_sections(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             directory = tmp / f"{section}-{callers}"
             directory.mkdir()
             calls = max(callers * 5, int(args.calls * share) // callers * callers)
-            samples = await latency_scenario(tool, size, calls, callers, directory, args.through)
+            rounds = max(1, min(args.rounds, calls // (callers * 5)))  # at least 5 calls per caller and round
+            calls = calls // (rounds * callers) * rounds * callers
+            samples = await latency_scenario(tool, size, calls, callers, directory, args.through, rounds)
             results["latency"] += latency_rows(label, callers, calls, samples)
             progress(f"measured: {label}, {callers} caller(s) ({calls} calls each)")
     return results
@@ -553,7 +570,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-        "sections": args.only, "through": [DIRECT, *args.through], "calls": args.calls, "spawns": args.spawns,
+        "sections": args.only, "through": [DIRECT, *args.through], "calls": args.calls, "spawns": args.spawns, "rounds": args.rounds,
         "rss_calls": args.rss_calls, "flat_calls": args.flat_calls if "flat" in args.only else None,
         "concurrent_baseline": {"date": "2026-11-22", "mcp_guard_per_s": CONCURRENT_BASELINE_PER_S, "direct_per_s": CONCURRENT_BASELINE_DIRECT_PER_S},
     }

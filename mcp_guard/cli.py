@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+
+# pydantic looks up plugins (a scan of every installed package's entry points) each time it
+# builds a model; mcp-guard uses none. Set before pydantic is first imported; an explicit
+# setting in the environment wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from mcp_guard import __version__
 from mcp_guard.errors import GuardError

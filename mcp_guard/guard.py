@@ -10,7 +10,9 @@ error naming the reason, never the unguarded message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 
 from mcp_guard import jsonrpc
 from mcp_guard.audit import AuditRecord, Outcome
+from mcp_guard.audit.record import Fields
 from mcp_guard.audit.settings import AuditFailureMode
 from mcp_guard.checks import Call, Pipeline, Refusal, Withheld
 from mcp_guard.config import Profile
@@ -40,9 +43,17 @@ FRAMING_RULE = "jsonrpc.framing"
 
 
 class AuditSink(Protocol):
-    """Where records go: `commit` returns once the record is written, or raises AuditError."""
+    """Where records go: `commit` returns once the record is written, or raises AuditError;
+    `submit` calls `done(None)` (on the loop, never before returning) once it is written, or
+    `done(reason)` when it could not be."""
 
-    async def commit(self, record: AuditRecord) -> None: ...
+    async def commit(self, record: AuditRecord | Fields) -> None: ...
+
+    def submit(self, record: AuditRecord | Fields, done: Callable[[str | None], None]) -> None: ...
+
+    def flush(self) -> None:
+        """Write what was submitted so far now (records submitted later wait for the next write)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,15 @@ class Guard:
     ) -> None:
         self._session = session
         self._pipeline = pipeline
+        # The fields every record of the session shares, prepared once.
+        self._constant_fields: dict[str, Any] = {
+            "profile": session.profile_name,
+            "mode": session.profile.mode.value,
+            "upstream": session.upstream,
+            "key_fingerprint": session.key_fingerprint,
+            "policy_sha256": session.policy_sha256,
+        }
+        self._client_fields: dict[str, Any] | None = None  # the client's name and version, for records
         self._audit = audit
         self._telemetry = telemetry
         self._redactor = redactor  # for what is recorded or logged; None only with `redaction: off`
@@ -108,6 +128,7 @@ class Guard:
         if method == "initialize":
             client_info = params.get("clientInfo")
             self._client = client_info if isinstance(client_info, dict) else None
+            self._client_fields = None if self._client is None else {"name": self._client.get("name"), "version": self._client.get("version")}
             version = params.get("protocolVersion")
             self._protocol_version = version if isinstance(version, str) else None
         is_tool_call = method == "tools/call"
@@ -135,6 +156,9 @@ class Guard:
         raw = call.params.get("arguments") if call.method == "tools/call" else None
         if raw is None or self._redactor is None:
             call.audit_arguments = raw
+            return None
+        if type(raw) is dict and not raw:  # nothing to redact: recorded as {}, as the redactor would
+            call.audit_arguments = {}
             return None
         try:
             call.audit_arguments = self._redactor.redact_arguments(raw).value
@@ -170,6 +194,25 @@ class Guard:
 
     async def respond(self, call: Call, message: Message) -> bytes:
         """The line the client gets for the upstream's answer to `call`."""
+        response, outcome = self._filtered(call, message)
+        return await self._finish(call, response, outcome)
+
+    def respond_soon(self, call: Call, message: Message, deliver: Callable[[bytes], None]) -> None:
+        """`respond` without a task: `deliver(line)` is called on the loop once the record is written.
+
+        The answer is filtered and its record submitted before this returns (so the records of
+        answers handled in the same loop turn share one write); an exception raised here means
+        nothing was recorded and `deliver` will not be called.
+        """
+        response, outcome = self._filtered(call, message)
+        self._finish_soon(call, response, outcome, deliver)
+
+    def flush_records(self) -> None:
+        """Write the records of the answers handled so far now: nothing else is arriving this turn."""
+        self._audit.flush()
+
+    def _filtered(self, call: Call, message: Message) -> tuple[Message, Outcome]:
+        """The answer after the response filters, or the error that replaces it, and its outcome."""
         filters = self._pipeline.response_filters
         if "error" in message:
             error: dict[str, Any] = message["error"]
@@ -177,29 +220,26 @@ class Guard:
                 for step in filters:
                     error = step.on_error(call, error)
             except Withheld as withheld:
-                return await self.refuse(call, jsonrpc.REFUSED, withheld.reason)
+                return _refusal(call, jsonrpc.REFUSED, withheld.reason)
             except Exception:  # a filter that breaks must not let the unfiltered error through
                 logger.exception("internal error filtering an error answer to %s; it was withheld", call.method)
-                return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
-            return await self._finish(call, {**message, "id": call.client_id, "error": error}, Outcome.JSONRPC_ERROR)
+                return _refusal(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+            return {**message, "id": call.client_id, "error": error}, Outcome.JSONRPC_ERROR
         try:
             result = message.get("result")
             if not isinstance(result, dict):
-                return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "the upstream sent a result that is not an object")
+                return _refusal(call, jsonrpc.INTERNAL_ERROR, "the upstream sent a result that is not an object")
             for step in filters:
                 result = step.on_result(call, result)
         except Withheld as withheld:
-            return await self._withhold(call, withheld.reason)
+            if call.method == "tools/call":
+                return jsonrpc.result_response(_id(call), jsonrpc.tool_error_result(withheld.reason)), Outcome.IS_ERROR
+            return _refusal(call, jsonrpc.REFUSED, withheld.reason)
         except Exception:  # a filter that breaks must not let the unfiltered answer through
             logger.exception("internal error filtering the answer to %s; it was withheld", call.method)
-            return await self.refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+            return _refusal(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
         outcome = Outcome.IS_ERROR if result.get("isError") is True else Outcome.OK
-        return await self._finish(call, {**message, "id": call.client_id, "result": result}, outcome)
-
-    async def _withhold(self, call: Call, text: str) -> bytes:
-        if call.method == "tools/call":
-            return await self._finish(call, jsonrpc.result_response(_id(call), jsonrpc.tool_error_result(text)), Outcome.IS_ERROR)
-        return await self.refuse(call, jsonrpc.REFUSED, text)
+        return {**message, "id": call.client_id, "result": result}, outcome
 
     def from_upstream(self, message: Message) -> Message | None:
         """An upstream request or notification as the client may see it; None drops it."""
@@ -226,7 +266,7 @@ class Guard:
     # ---- endings without an upstream answer ---------------------------------------------
 
     async def refuse(self, call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> bytes:
-        return await self._finish(call, jsonrpc.error_response(call.client_id, code, text), outcome)
+        return await self._finish(call, *_refusal(call, code, text, outcome))
 
     async def abandon(self, call: Call, outcome: Outcome, text: str) -> None:
         """Record a request that gets no answer (the client cancelled it, or left)."""
@@ -250,20 +290,42 @@ class Guard:
     # ---- the record ---------------------------------------------------------------------
 
     async def _finish(self, call: Call, response: Message, outcome: Outcome) -> bytes:
-        """Encode the answer, record it (fail closed), end the span."""
+        """Encode the answer, record it (fail closed), end the span: the line once recorded."""
+        answered: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        def deliver(line: bytes) -> None:
+            if not answered.done():  # a cancelled caller: the record was written all the same
+                answered.set_result(line)
+
+        self._finish_soon(call, response, outcome, deliver)
+        return await answered
+
+    def _finish_soon(self, call: Call, response: Message, outcome: Outcome, deliver: Callable[[bytes], None]) -> None:
+        """Encode the answer and submit its record; once it is written, end the span and `deliver`
+        the line (or, when the record could not be written, the refusal that replaces it)."""
         line = jsonrpc.encode(response)
         error = response.get("error")
         error_text = error.get("message") if isinstance(error, dict) else None
         if error_text is None and outcome is Outcome.IS_ERROR:
             error_text = _first_text(response.get("result"))
-        try:
-            await self._record(call, outcome, error_text, len(line))
-        except AuditError as exc:
-            line = jsonrpc.encode(jsonrpc.error_response(call.client_id, jsonrpc.REFUSED, f"mcp-guard refused the request: {exc}"))
-            outcome, error = Outcome.JSONRPC_ERROR, {"code": jsonrpc.REFUSED}
-        error_type = str(error["code"]) if isinstance(error, dict) else ("tool_error" if outcome is Outcome.IS_ERROR else None)
-        self._end_span(call, outcome, error_type)
-        return line
+        record = self._record_of(call, outcome, error_text, len(line))
+
+        def written(problem: str | None) -> None:
+            answer, final, error_type = line, outcome, _error_type(error, outcome)
+            if problem is not None:
+                if self._session.profile.audit.on_failure is AuditFailureMode.DENY:
+                    text = f"mcp-guard refused the request: {problem}"
+                    answer = jsonrpc.encode(jsonrpc.error_response(call.client_id, jsonrpc.REFUSED, text))
+                    final, error_type = Outcome.JSONRPC_ERROR, str(jsonrpc.REFUSED)
+                else:
+                    logger.error("audit record lost (audit.on_failure: allow): %s", problem)
+            try:
+                self._end_span(call, final, error_type)
+            except Exception:  # telemetry must never cost the client its (recorded) answer
+                logger.exception("internal error ending the span of a %s request", call.method)
+            deliver(answer)
+
+        self._audit.submit(record, written)
 
     def _end_span(self, call: Call, outcome: Outcome, error_type: str | None) -> None:
         decision = call.decision
@@ -277,36 +339,36 @@ class Guard:
         )
 
     async def _record(self, call: Call, outcome: Outcome, error: str | None, size: int) -> None:
-        session = self._session
-        decision = call.decision
-        record = AuditRecord(
-            profile=session.profile_name,
-            mode=session.profile.mode.value,
-            client=self._client,
-            request_id=call.client_id,
-            method=call.method,
-            tool=call.tool,
-            operation=_operation(call),
-            operation_id=call.operation_id,
-            decision="allow" if decision is not None and decision.allowed else "deny",
-            rule=decision.rule if decision is not None else None,
-            reason=decision.reason if decision is not None else None,
-            arguments=call.audit_arguments,
-            outcome=outcome,
-            error=self._redact_text(error),
-            duration_ms=round((time.perf_counter() - call.started) * 1000, 3),
-            result_bytes=size,
-            redactions=dict(call.redactions),
-            upstream=session.upstream,
-            key_fingerprint=session.key_fingerprint,
-            policy_sha256=session.policy_sha256,
-        )
         try:
-            await self._audit.commit(record)
+            await self._audit.commit(self._record_of(call, outcome, error, size))
         except AuditError as exc:
-            if session.profile.audit.on_failure is AuditFailureMode.DENY:
+            if self._session.profile.audit.on_failure is AuditFailureMode.DENY:
                 raise
             logger.error("audit record lost (audit.on_failure: allow): %s", exc)
+
+    def _record_of(self, call: Call, outcome: Outcome, error: str | None, size: int) -> Fields:
+        """The call's record in its written form (`audit.record.record_fields`), built directly."""
+        decision = call.decision
+        client = self._client_fields
+        return Fields({
+            **self._constant_fields,
+            "client": dict(client) if client is not None else None,
+            "request_id": call.client_id,
+            "method": call.method,
+            "tool": call.tool,
+            "operation": decision.operation.value if decision is not None and call.tool is not None else None,
+            "operation_id": decision.operation_id if decision is not None else None,
+            "decision": "allow" if decision is not None and decision.allowed else "deny",
+            "rule": decision.rule if decision is not None else None,
+            "reason": decision.reason if decision is not None else None,
+            "arguments": call.audit_arguments,
+            "outcome": outcome.value,
+            "error": self._redact_text(error) if error is not None else None,
+            "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
+            "result_bytes": size,
+            "redactions": dict(call.redactions),
+            "decision_id": _decision_id(),
+        })
 
     def _redact_text(self, text: str | None) -> str | None:
         """Error texts are recorded as redacted as what the client sees (they may quote upstream data)."""
@@ -317,6 +379,26 @@ class Guard:
         except RedactionError:
             return "[an error text that could not be redacted was not recorded]"
         return redacted
+
+
+def _decision_id() -> str:
+    """A random version-4 UUID as 32 hex digits, like `uuid.uuid4().hex` at a third of the cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
+def _refusal(call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> tuple[Message, Outcome]:
+    """The JSON-RPC error that answers `call` instead of what it asked for."""
+    return jsonrpc.error_response(call.client_id, code, text), outcome
+
+
+def _error_type(error: Any, outcome: Outcome) -> str | None:
+    """The span's error.type: the JSON-RPC code, `tool_error` for an isError result, else None."""
+    if isinstance(error, dict):
+        return str(error["code"])
+    return "tool_error" if outcome is Outcome.IS_ERROR else None
 
 
 def _id(call: Call) -> jsonrpc.RequestId:

@@ -319,9 +319,13 @@ def tool_error_result(text: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text}], "isError": True}
 
 
+# Built once: json.dumps with options builds an encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode(message: Message) -> bytes:
     """One message as one line of compact UTF-8 JSON; raises ValueError rather than write invalid JSON."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    return (_ENCODER.encode(message) + "\n").encode()
 
 
 def id_key(request_id: Any) -> Any:

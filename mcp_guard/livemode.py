@@ -16,19 +16,6 @@ MAX_DEPTH = 64  # nesting, counting JSON parsed out of strings; deeper values ar
 MAX_JSON_TEXT = 16 * 1024 * 1024
 
 
-# Where a node sits: (parent's path, key), built only when a mismatch has to be reported.
-_Path = tuple[Any, object] | None  # a key, an index, or _SAME_PLACE
-
-
-def _pointer(path: _Path) -> str:
-    tokens: list[str] = []
-    while path is not None:
-        path, token = path
-        if token is not _SAME_PLACE:
-            tokens.append(str(token).replace("~", "~0").replace("/", "~1"))
-    return "".join("/" + token for token in reversed(tokens))
-
-
 _SAME_PLACE = object()  # JSON parsed out of a string continues at the string's own pointer
 
 
@@ -39,28 +26,48 @@ def find_livemode_mismatch(value: Any, mode: Mode) -> str | None:
     then continues into the parsed document (`/content/0/text/data/0`). Values nested deeper
     than MAX_DEPTH are reported as a mismatch (fail closed) with the pointer where the search stopped.
     """
-    expected = mode is Mode.LIVE
     contradiction = _LIVE_TRUE if mode is Mode.TEST else _LIVE_FALSE
-    stack: list[tuple[Any, _Path, int]] = [(value, None, 0)]
-    while stack:
-        node, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return _pointer(path)
-        if isinstance(node, dict):
-            flag = node.get("livemode")
-            if isinstance(flag, bool) and flag is not expected:
-                return _pointer(path)
-            children: list[tuple[Any, _Path]] = [(v, (path, k)) for k, v in node.items() if isinstance(v, (dict, list, str))]
-        elif isinstance(node, list):
-            children = [(v, (path, i)) for i, v in enumerate(node) if isinstance(v, (dict, list, str))]
-        elif isinstance(node, str):
-            parsed = _parse_json_text(node, contradiction)
-            children = [] if parsed is None else [(parsed, (path, _SAME_PLACE))]
-        else:
-            continue
-        # Reverse so the first child is examined first: "first" follows document order.
-        stack.extend((child, child_path, depth + 1) for child, child_path in reversed(children))
+    path = _search(value, mode is Mode.LIVE, contradiction, 0)
+    return None if path is None else _pointer(path)
+
+
+def _search(node: Any, expected: bool, contradiction: re.Pattern[str], depth: int) -> list[object] | None:
+    """Depth first, in document order: the path (innermost key first) to the first mismatch, or None.
+
+    Only the path of a mismatch is ever built: the common case (no mismatch) allocates nothing.
+    """
+    if depth > MAX_DEPTH:
+        return []
+    if isinstance(node, dict):
+        flag = node.get("livemode")
+        if isinstance(flag, bool) and flag is not expected:
+            return []
+        for key, child in node.items():
+            if isinstance(child, (dict, list, str)):
+                found = _search(child, expected, contradiction, depth + 1)
+                if found is not None:
+                    found.append(key)
+                    return found
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            if isinstance(child, (dict, list, str)):
+                found = _search(child, expected, contradiction, depth + 1)
+                if found is not None:
+                    found.append(index)
+                    return found
+    elif isinstance(node, str):
+        parsed = _parse_json_text(node, contradiction)
+        if parsed is not None:
+            found = _search(parsed, expected, contradiction, depth + 1)
+            if found is not None:
+                found.append(_SAME_PLACE)
+                return found
     return None
+
+
+def _pointer(path: list[object]) -> str:
+    """The JSON pointer of a path listed innermost first."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in reversed(path) if token is not _SAME_PLACE)
 
 
 # A contradicting flag written as JSON text, at any level of string escaping (JSON inside JSON).

@@ -21,6 +21,10 @@ The relay also owns time: each forwarded request has a deadline, and every endin
   uncaught error): pending requests are answered -32000 with that cause; exit 3.
 Records are written first; answers on the way out get at most FLUSH_SECONDS, so a client that
 does not read cannot keep mcp-guard alive.
+
+Plain asyncio (a TaskGroup, `asyncio.timeout`, the loop's signal handlers): anyio is left to the
+HTTP transport, which brings it along, so a stdio session never imports it. Transports built on
+anyio (the HTTP upstream, the in-memory test channels) run on the same loop.
 """
 
 from __future__ import annotations
@@ -29,13 +33,10 @@ import asyncio
 import itertools
 import logging
 import signal
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Protocol
-
-import anyio
-from anyio.abc import TaskGroup
+from typing import Any, Protocol, TypeVar
 
 from mcp_guard import jsonrpc
 from mcp_guard.audit import Outcome
@@ -46,6 +47,7 @@ from mcp_guard.jsonrpc import FramingProblem, Kind, Message, Oversized, kind_of
 from mcp_guard.transports.channel import Channel, ChannelClosed
 
 logger = logging.getLogger("mcp_guard")
+_T = TypeVar("_T")
 
 # How long to wait for the upstream's exit code after its output closes, for the error message.
 EXIT_CODE_WAIT_SECONDS = 1.0
@@ -57,6 +59,10 @@ UPSTREAM_DRAIN_SECONDS = 2.0
 DEFAULT_EOF_GRACE_SECONDS = 2.0
 
 
+class _Stop(Exception):
+    """Raised in the relay's task group to end it: every task still running is cancelled."""
+
+
 class ExitCode(IntEnum):
     OK = 0  # the client closed stdin or stdout, or a SIGTERM/SIGINT/SIGHUP asked us to stop
     UPSTREAM_DIED = 3  # the upstream ended, or named a fatal cause before answering initialize
@@ -64,6 +70,11 @@ class ExitCode(IntEnum):
 
 class ClientChannel(Channel, Protocol):
     async def send_line(self, data: bytes) -> None: ...
+
+    def send_line_nowait(self, data: bytes) -> bool:
+        """Hand a line over without waiting: False when it cannot be taken now (use `send_line`);
+        raises ChannelClosed when the client is gone."""
+        ...
 
 
 class UpstreamChannel(Channel, Protocol):
@@ -116,23 +127,33 @@ class Relay:
         self._upstream_id_of: dict[tuple[type, Any] | None, int] = {}  # client id -> our id, for cancellation
         self._server_requests: set[tuple[type, Any] | None] = set()  # upstream requests awaiting the client
         self._answering = 0  # answers taken out of _pending and not yet handed to the client
-        self._settled = anyio.Event()  # set when _pending empties or an answer is handed over
+        self._settled = asyncio.Event()  # set when _pending empties or an answer is handed over
         self._initialized = False  # the upstream has answered an initialize with a result
         self._fatal_cause: str | None = None  # a fatal cause named before the handshake
         self._ending: _Ending | None = None
         self._upstream_gone = False
         self._exit = ExitCode.OK
-        self._tg: TaskGroup | None = None
+        self._tg: asyncio.TaskGroup | None = None
+        self._stopped = asyncio.Event()  # set by _stop: the task group ends, its tasks cancelled
+        self._loop: asyncio.AbstractEventLoop | None = None  # the running loop, looked up once
 
     async def run(self, *, handle_signals: bool = True) -> ExitCode:
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            tg.start_soon(self._pump_client)
-            tg.start_soon(self._pump_upstream)
-            tg.start_soon(self._watch_upstream_failures)
-            tg.start_soon(self._watch_upstream_exit)
-            if handle_signals:
-                tg.start_soon(self._watch_signals)
+        self._loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                tg.create_task(self._pump_client())
+                tg.create_task(self._pump_upstream())
+                tg.create_task(self._watch_upstream_failures())
+                tg.create_task(self._watch_upstream_exit())
+                if handle_signals:
+                    tg.create_task(self._watch_signals())
+                await self._stopped.wait()
+                raise _Stop  # cancels every task of the group, and ends it
+        except* _Stop:
+            pass
+        finally:
+            self._tg = None
         return self._exit
 
     # ---- client -> upstream -------------------------------------------------------------
@@ -148,7 +169,7 @@ class Relay:
                     continue
                 try:
                     await self._from_client(inbound)
-                except (ChannelClosed, anyio.get_cancelled_exc_class()):
+                except (ChannelClosed, asyncio.CancelledError):
                     raise
                 except Exception:  # a bug must cost one message, never the guard or its policy
                     logger.exception("internal error on a client %s; nothing of it was forwarded", kind_of(inbound).value)
@@ -197,7 +218,8 @@ class Relay:
             return
         upstream_id = next(self._ids)
         timeout = self._timeouts.initialize if call.method == "initialize" else self._timeouts.request
-        timer = asyncio.get_running_loop().call_later(timeout, self._expire, upstream_id, timeout)
+        loop = self._loop or asyncio.get_running_loop()
+        timer = loop.call_later(timeout, self._expire, upstream_id, timeout)
         self._pending[upstream_id] = _Pending(call, timer)
         self._upstream_id_of[_typed(call.client_id)] = upstream_id
         try:
@@ -251,6 +273,7 @@ class Relay:
     # ---- upstream -> client -------------------------------------------------------------
 
     async def _pump_upstream(self) -> None:
+        has_buffered = getattr(self._upstream, "has_buffered", None)  # a transport that can tell
         try:
             while True:
                 inbound = await self._upstream.receive()
@@ -259,7 +282,11 @@ class Relay:
                         await self._withhold_unreadable(inbound)
                     else:
                         await self._from_upstream(inbound)
-                except (ChannelClosed, anyio.get_cancelled_exc_class()):
+                    if has_buffered is not None and not has_buffered():
+                        # Every answer read so far is handled: their records share one write now,
+                        # and the answers go out, without waiting for the end of the loop turn.
+                        self._guard.flush_records()
+                except (ChannelClosed, asyncio.CancelledError):
                     raise
                 except Exception:
                     logger.exception("internal error on an upstream message; nothing of it reached the client")
@@ -285,37 +312,62 @@ class Relay:
         await self._send_client(jsonrpc.encode(visible))
 
     def _dispatch_response(self, message: Message) -> None:
-        """Take the request an answer belongs to, and answer it in a task of its own.
+        """Take the request an answer belongs to, filter the answer and submit its record.
 
-        The pump reads on while the answer is filtered and its record written, so the records of
-        answers that are ready together share one audit write (group commit). The request leaves
-        `_pending` here, in the pump, so an ending that follows cannot answer it a second time;
-        endings wait (bounded) for the answers in flight.
+        The answer goes to the client once its record is written (`_delivered`, called by the
+        group committer): the pump reads on meanwhile, so the records of answers that are ready
+        together share one audit write (group commit), without a task per answer. The request
+        leaves `_pending` here, in the pump, so an ending that follows cannot answer it a second
+        time; endings wait (bounded) for the answers in flight.
         """
         upstream_id = jsonrpc.id_key(message.get("id"))
         pending = self._take(upstream_id) if upstream_id is not None else None
         if pending is None:
             logger.warning("dropped an upstream response to unknown or expired request id %r", message.get("id"))
             return
-        assert self._tg is not None
+        call = pending.call
         self._answering += 1
-        self._tg.start_soon(self._deliver_response, pending.call, message)
-
-    async def _deliver_response(self, call: Call, message: Message) -> None:
         try:
-            try:
-                line = await self._guard.respond(call, message)
-            except Exception:
-                logger.exception("internal error answering %s; the upstream's answer was withheld", call.method)
-                line = await self._refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld")
+            self._guard.respond_soon(call, message, lambda line: self._delivered(call, message, line))
+        except Exception:  # nothing was recorded: the answer is replaced by a recorded error
+            logger.exception("internal error answering %s; the upstream's answer was withheld", call.method)
+            self._spawn(self._deliver_refusal(call))
+
+    def _delivered(self, call: Call, message: Message, line: bytes) -> None:
+        """The answer's record is written: hand the line to the client (on the loop, from the committer)."""
+        try:
             result = message.get("result")
             if call.method == "initialize" and isinstance(result, dict):
                 self._note_handshake(result)
-            await self._send_client(line)
-        except (ChannelClosed, anyio.get_cancelled_exc_class()):
-            raise
-        except Exception:  # an answer task that fails must not take the relay down with it
+            self._send_client_soon(line)
+        except Exception:  # a failed delivery must not take the relay (or the committer) down
             logger.exception("internal error delivering the answer to %s", call.method)
+        finally:
+            self._answering -= 1
+            self._settled.set()
+
+    async def _deliver_refusal(self, call: Call) -> None:
+        try:
+            await self._send_client(await self._refuse(call, jsonrpc.INTERNAL_ERROR, "mcp-guard internal error; the upstream's answer was withheld"))
+        finally:
+            self._answering -= 1
+            self._settled.set()
+
+    def _send_client_soon(self, line: bytes) -> None:
+        """Hand a line to the client now, or (when it cannot take it now) from a task that waits."""
+        try:
+            if self._client.send_line_nowait(line):
+                return
+        except ChannelClosed as exc:
+            logger.info("%s; mcp-guard stops", exc)
+            self._spawn(self._client_gone())
+            return
+        self._answering += 1
+        self._spawn(self._send_client_waiting(line))
+
+    async def _send_client_waiting(self, line: bytes) -> None:
+        try:
+            await self._send_client(line)
         finally:
             self._answering -= 1
             self._settled.set()
@@ -379,7 +431,7 @@ class Relay:
             return
         pending = self._take(upstream_id)
         if pending is not None:
-            self._tg.start_soon(self._time_out, upstream_id, pending.call, timeout)
+            self._spawn(self._time_out(upstream_id, pending.call, timeout))
 
     async def _time_out(self, upstream_id: int, call: Call, seconds: float) -> None:
         text = f"the upstream did not answer '{call.method}' within {seconds:g} s"
@@ -393,22 +445,30 @@ class Relay:
         await self._send_upstream(cancel)
 
     async def _watch_signals(self) -> None:
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-            async for signum in signals:
-                name = signal.Signals(signum).name
-                logger.info("received %s; shutting down", name)
-                await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, f"mcp-guard is shutting down ({name})"))
-                return
+        loop = asyncio.get_running_loop()
+        received: asyncio.Future[int] = loop.create_future()
+        signums = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+        def on_signal(signum: int) -> None:
+            if not received.done():
+                received.set_result(signum)
+
+        for signum in signums:
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:  # the handlers stay while the session ends: a second signal cannot cut the records short
+            name = signal.Signals(await received).name
+            logger.info("received %s; shutting down", name)
+            await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, f"mcp-guard is shutting down ({name})"))
+        finally:
+            for signum in signums:
+                loop.remove_signal_handler(signum)
 
     async def _client_closed_input(self) -> None:
         """Pending requests get a bounded grace to be answered, then the session ends."""
         grace = self._timeouts.eof_grace
         if self._pending or self._answering:
             logger.info("the client closed its input; waiting up to %g s for %d pending answers", grace, len(self._pending) + self._answering)
-            with anyio.move_on_after(grace):
-                while self._pending or self._answering:
-                    self._settled = anyio.Event()
-                    await self._settled.wait()
+            await self._until_settled(grace, lambda: bool(self._pending or self._answering))
         text = f"the client closed its input and the upstream did not answer within {grace:g} s"
         await self._end(_Ending(ExitCode.OK, Outcome.CANCELLED, text))
 
@@ -423,7 +483,7 @@ class Relay:
         if wait_gone is None:
             return
         await wait_gone()
-        await anyio.sleep(UPSTREAM_DRAIN_SECONDS)
+        await asyncio.sleep(UPSTREAM_DRAIN_SECONDS)
         await self._upstream_ended(self._upstream.describe_exit())
 
     async def _upstream_ended(self, reason: str) -> None:
@@ -432,8 +492,7 @@ class Relay:
         self._upstream_gone = True
         wait_exit = getattr(self._upstream, "wait_exit", None)  # stdio only: the exit code names the cause
         if wait_exit is not None:
-            with anyio.CancelScope(shield=True):
-                await wait_exit(EXIT_CODE_WAIT_SECONDS)
+            await _shielded(wait_exit(EXIT_CODE_WAIT_SECONDS))
             reason = self._upstream.describe_exit()
         logger.error("%s; mcp-guard stops", reason)
         await self._end(_Ending(ExitCode.UPSTREAM_DIED, Outcome.UPSTREAM_DIED, f"{reason} before answering"))
@@ -451,34 +510,42 @@ class Relay:
         if self._ending is not None:
             return
         self._ending = ending
-        with anyio.CancelScope(shield=True):
-            await self._wait_for_answers_in_flight()
-            lines: list[bytes] = []
-            for upstream_id in list(self._pending):
-                pending = self._take(upstream_id)
-                if pending is None:
-                    continue
-                if ending.text is None:
-                    await self._abandon(pending.call, ending.outcome, "the client closed the connection")
-                else:
-                    lines.append(await self._refuse(pending.call, jsonrpc.UPSTREAM_UNAVAILABLE, ending.text, ending.outcome))
-            with anyio.move_on_after(FLUSH_SECONDS) as flush:
+        try:
+            await _shielded(self._record_and_answer_pending(ending))
+        finally:
+            self._exit = ending.exit_code
+            self._stop()
+
+    async def _record_and_answer_pending(self, ending: _Ending) -> None:
+        await self._until_settled(FLUSH_SECONDS, lambda: bool(self._answering))  # answers in flight write their records first
+        lines: list[bytes] = []
+        for upstream_id in list(self._pending):
+            pending = self._take(upstream_id)
+            if pending is None:
+                continue
+            if ending.text is None:
+                await self._abandon(pending.call, ending.outcome, "the client closed the connection")
+            else:
+                lines.append(await self._refuse(pending.call, jsonrpc.UPSTREAM_UNAVAILABLE, ending.text, ending.outcome))
+        try:
+            async with asyncio.timeout(FLUSH_SECONDS):
                 for line in lines:
                     try:
                         await self._client.send_line(line)
                     except ChannelClosed:
                         break  # the client is gone: the records are what is left
-            if flush.cancelled_caught:
-                logger.warning("the client did not read %d answers within %g s; they were dropped", len(lines), FLUSH_SECONDS)
-        self._exit = ending.exit_code
-        self._stop()
+        except TimeoutError:
+            logger.warning("the client did not read %d answers within %g s; they were dropped", len(lines), FLUSH_SECONDS)
 
-    async def _wait_for_answers_in_flight(self) -> None:
-        """Answers already taken from `_pending` finish (their records are written) before the end."""
-        with anyio.move_on_after(FLUSH_SECONDS):
-            while self._answering:
-                self._settled = anyio.Event()
-                await self._settled.wait()
+    async def _until_settled(self, seconds: float, waiting: Callable[[], bool]) -> None:
+        """Wait (at most `seconds`) until `waiting()` is false; it is checked each time a request settles."""
+        try:
+            async with asyncio.timeout(seconds):
+                while waiting():
+                    self._settled = asyncio.Event()
+                    await self._settled.wait()
+        except TimeoutError:
+            pass
 
     # ---- answering, never more than once --------------------------------------------------
 
@@ -514,9 +581,32 @@ class Relay:
             logger.info("%s; mcp-guard stops", exc)
             await self._client_gone()
 
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run `coroutine` in the relay's task group (cancelled when the relay stops)."""
+        try:
+            if self._tg is None:
+                raise RuntimeError("the relay is not running")
+            self._tg.create_task(coroutine)
+        except RuntimeError:  # the relay has stopped (or is stopping): nothing may start any more
+            coroutine.close()
+
     def _stop(self) -> None:
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()
+        self._stopped.set()
+
+
+async def _shielded(awaitable: Awaitable[_T]) -> _T:
+    """Await `awaitable` to its end even if the caller is cancelled meanwhile (what a shielded
+    cancel scope does): the cancellation is delivered once it is done, so no record is lost."""
+    task = asyncio.ensure_future(awaitable)
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError:
+            interrupted = True
+    if interrupted:
+        raise asyncio.CancelledError
+    return task.result()
 
 
 def _typed(request_id: Any) -> tuple[type, Any] | None:

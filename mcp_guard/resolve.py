@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mcp_guard.config import LoadedConfig, Profile, UpstreamConfig, load_config
+from mcp_guard.config import LoadedConfig, PinningMode, Profile, UpstreamConfig, load_config
 from mcp_guard.errors import ConfigError, KeyBindingError, UpstreamError
 from mcp_guard.keys import check_key_binding, find_upstream_keys, key_fingerprint
-from mcp_guard.transports.upstream_stdio import child_environment, resolve_command
+from mcp_guard.transports.process import child_environment, resolve_command
 
 # Upstreams that cannot work without a Stripe key: the npm relay and the hosted server.
 STRIPE_RELAY_PACKAGE = "@stripe/mcp"
@@ -100,6 +100,8 @@ def upstream_preflight(resolved: ResolvedProfile, environ: Mapping[str, str] = o
 
 def _pinning_problems(resolved: ResolvedProfile) -> list[str]:
     """A catalog lock that cannot be read, or none for a profile with `pinning: enforce`."""
+    if resolved.profile.pinning is PinningMode.OFF:
+        return []  # nothing to read: and `run` does not import the pipeline before it starts the upstream
     from mcp_guard.checks.catalog_pin.lock import pinning_problems  # the pipeline: only when preflight runs
 
     return pinning_problems(resolved.loaded.path, resolved.name, resolved.profile)

@@ -1,13 +1,20 @@
 """`mcp-guard run`: build the guarded session from the config and serve it on stdio.
 
 Start time matters (an editor starts one guard per window and profile), so only what the
-configured upstream and the enabled features need is imported: the MCP SDK's HTTP client only
-for a `url:` upstream, OpenTelemetry only when an exporter is named.
+configured upstream and the enabled features need is imported, and the upstream starts as early
+as it safely can: once the config is loaded and checked (preflight: the key fits the profile and
+is not on argv, the audit directory is usable), a stdio upstream is spawned, and only then are
+the audit log opened and the event loop, the relay, the redactor and the pipeline imported and
+built, while the upstream starts (node takes hundreds of milliseconds). Nothing reaches the
+upstream before the guard serves; if anything fails before that, the upstream is killed. The
+MCP SDK's HTTP client is imported only for a `url:` upstream (with anyio, which it runs on),
+OpenTelemetry only when an exporter is named, catalog pinning and budgets only when enabled.
 
 Logging never blocks serving: log lines go through a bounded queue to a thread that writes
 stderr, so a host that does not read mcp-guard's stderr costs log lines (counted, and the count
 reported once stderr drains), never answers or timers. The upstream's own stderr is logged at
 debug level; its error blocks and fatal causes, folded into one line each, at warning.
+`MCP_GUARD_LOG_FORMAT=json` writes them as JSON lines (python-json-logger) instead of text.
 """
 
 from __future__ import annotations
@@ -23,25 +30,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
-import anyio.to_thread
-
 from mcp_guard import __version__
-from mcp_guard.audit import AuditLog, GroupCommitter, open_audit_log
-from mcp_guard.checks import build_pipeline
-from mcp_guard.checks.catalog_pin.lock import open_catalog_lock
-from mcp_guard.config import Limits, UpstreamConfig
 from mcp_guard.errors import AuditError, GuardError
-from mcp_guard.guard import Guard, SessionInfo
-from mcp_guard.redaction import Redactor, build_redactor, load_pseudonym_key
-from mcp_guard.relay import ExitCode, Relay, Timeouts, UpstreamChannel
 from mcp_guard.resolve import ResolvedProfile, describe_upstream, preflight, resolve_profile
-from mcp_guard.telemetry import Telemetry, telemetry_from_env
-from mcp_guard.transports.client_stdio import open_client_stdio
-from mcp_guard.transports.upstream_stdio import StdioCommand, open_upstream_stdio
+from mcp_guard.transports.process import StdioCommand
 
 if TYPE_CHECKING:
+    import subprocess
+
+    from mcp_guard.audit.commit import GroupCommitter
+    from mcp_guard.audit.log import AuditLog
+    from mcp_guard.config import Limits, UpstreamConfig
+    from mcp_guard.guard import Guard
     from mcp_guard.oauth import OAuthCredential
+    from mcp_guard.relay import ExitCode, UpstreamChannel
+    from mcp_guard.telemetry import Telemetry
 
 logger = logging.getLogger("mcp_guard")
 
@@ -49,6 +52,7 @@ KEY_ENV_VAR = "STRIPE_SECRET_KEY"
 PRUNE_INTERVAL_SECONDS = 24 * 3600
 LOG_QUEUE_LINES = 2000  # log lines waiting for stderr before new ones are dropped (and counted)
 LOG_FLUSH_SECONDS = 0.25  # at exit, how long queued log lines may take to reach stderr
+LOG_FORMAT_ENV = "MCP_GUARD_LOG_FORMAT"  # "json": stderr log lines as JSON objects
 
 
 @dataclass(frozen=True)
@@ -69,23 +73,58 @@ def run(options: RunOptions) -> int:
 def _run(options: RunOptions) -> int:
     resolved = resolve_profile(options.config, options.profile, command=options.command)
     logger.info("config %s sha256:%s profile %s", resolved.loaded.path, resolved.loaded.sha256, resolved.name)
-    problems = preflight(resolved)
+    problems = preflight(resolved)  # the key fits the profile and is not on argv; the audit dir is usable
     if problems:
         raise GuardError(problems[0])
     oauth = _open_oauth(resolved)  # None unless the upstream says `auth: oauth`
-    audit_log = open_audit_log(resolved.profile.audit, resolved.name)
+    child = _start_upstream(resolved)  # a stdio upstream starts now, while the rest is imported and built
+    try:
+        from mcp_guard.audit.log import open_audit_log
+
+        audit_log = open_audit_log(resolved.profile.audit, resolved.name)
+        try:
+            return _serve_session(resolved, audit_log, oauth, child)
+        finally:
+            audit_log.close()
+    except BaseException:
+        if child is not None and child.poll() is None:
+            from mcp_guard.transports.process import kill_group
+
+            kill_group(child)  # never served, or not shut down: it must not outlive mcp-guard
+        raise
+
+
+def _start_upstream(resolved: ResolvedProfile) -> subprocess.Popen[bytes] | None:
+    """Spawn a stdio upstream (with its key) right away; None for an HTTP upstream."""
+    upstream = resolved.upstream
+    if upstream.url is not None:
+        return None
+    from mcp_guard.transports.process import spawn
+
+    return spawn(_stdio_command(upstream, resolved.key.value if resolved.key is not None else None))
+
+
+def _serve_session(resolved: ResolvedProfile, audit_log: AuditLog, oauth: OAuthCredential | None, child: subprocess.Popen[bytes] | None) -> int:
+    import asyncio
+
+    from mcp_guard.telemetry import telemetry_from_env
+
     telemetry = telemetry_from_env(os.environ, service_version=__version__)
     if telemetry.exports_audit:  # OTEL_LOGS_EXPORTER: each written record also goes to the collector
         audit_log.add_listener(telemetry.export_audit)
     try:
-        code: ExitCode = anyio.run(_serve, resolved, audit_log, telemetry, oauth)
+        code: ExitCode = asyncio.run(_serve(resolved, audit_log, telemetry, oauth, child))
         return int(code)
     finally:
         telemetry.shutdown()
-        audit_log.close()
 
 
 def _build_guard(resolved: ResolvedProfile, sink: GroupCommitter, telemetry: Telemetry, oauth: OAuthCredential | None) -> Guard:
+    from mcp_guard.checks import build_pipeline
+    from mcp_guard.config import PinningMode
+    from mcp_guard.guard import Guard, SessionInfo
+    from mcp_guard.redaction import Redactor, build_redactor, load_pseudonym_key
+
     profile = resolved.profile
     redactor: Redactor | None = None
     if profile.redaction == "off":
@@ -100,49 +139,81 @@ def _build_guard(resolved: ResolvedProfile, sink: GroupCommitter, telemetry: Tel
         key_fingerprint=fingerprint,
         policy_sha256=resolved.loaded.sha256,
     )
-    catalog_lock = open_catalog_lock(resolved.loaded.path, resolved.name, profile)  # None with pinning off
+    catalog_lock = None  # with pinning off there is no lock to read (nor its module to import)
+    if profile.pinning is not PinningMode.OFF:
+        from mcp_guard.checks.catalog_pin.lock import open_catalog_lock
+
+        catalog_lock = open_catalog_lock(resolved.loaded.path, resolved.name, profile)
     pipeline = build_pipeline(resolved.name, profile, redactor=redactor, catalog_lock=catalog_lock, audit_health=sink.log.health)
     return Guard(session, pipeline, sink, telemetry, redactor=redactor, stderr_log=_log_upstream_stderr)
 
 
-async def _serve(resolved: ResolvedProfile, audit_log: AuditLog, telemetry: Telemetry, oauth: OAuthCredential | None) -> ExitCode:
+async def _serve(
+    resolved: ResolvedProfile, audit_log: AuditLog, telemetry: Telemetry, oauth: OAuthCredential | None, child: subprocess.Popen[bytes] | None = None
+) -> ExitCode:
+    import asyncio
+
+    from mcp_guard.audit.commit import GroupCommitter
+    from mcp_guard.relay import Relay, Timeouts
+    from mcp_guard.transports.client_stdio import open_client_stdio
+
     upstream = resolved.upstream
     limits = resolved.loaded.config.limits
     key = resolved.key.value if resolved.key is not None else None
     sink = GroupCommitter(audit_log)  # records of answers that are ready together share one write
-    # The upstream is started first: its start (node takes hundreds of milliseconds) overlaps
-    # building the guard (the redaction table, the pipeline).
-    async with _open_upstream(upstream, key, oauth, limits) as channel:
+    # The upstream was started first (`child`): its start overlaps building the guard (the
+    # redaction table, the pipeline).
+    async with _open_upstream(upstream, key, oauth, limits, child=child) as channel:
         guard = _build_guard(resolved, sink, telemetry, oauth)
         async with open_client_stdio(limits.max_message_bytes, limits.max_depth) as client:
             timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout, eof_grace=limits.eof_grace_seconds)
-            async with anyio.create_task_group() as tg:
+            async with asyncio.TaskGroup() as tg:
+                background = [tg.create_task(_prune_daily(audit_log))]
                 read_stderr = getattr(channel, "read_stderr", None)
                 if read_stderr is not None:
-                    tg.start_soon(read_stderr, guard.on_stderr)
-                tg.start_soon(_prune_daily, audit_log)
+                    background.append(tg.create_task(read_stderr(guard.on_stderr)))
                 relay = Relay(client, channel, guard, timeouts, limits.max_message_bytes, max_upstream_message_bytes=limits.max_upstream_message_bytes)
                 code = await relay.run()
-                tg.cancel_scope.cancel()
+                for task in background:
+                    task.cancel()
             await sink.aclose()
     return code
 
 
 async def _prune_daily(audit_log: AuditLog) -> None:
     """Writes prune on the first record of each UTC day; this covers a guard left idle for days."""
+    import asyncio
+
     while True:
-        await anyio.sleep(PRUNE_INTERVAL_SECONDS)
+        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
         try:
-            await anyio.to_thread.run_sync(audit_log.prune)
+            await asyncio.to_thread(audit_log.prune)
         except AuditError as exc:
             logger.error("audit prune failed: %s", exc)
 
 
+def _stdio_command(upstream: UpstreamConfig, key: str | None) -> StdioCommand:
+    assert upstream.command is not None
+    env = dict(upstream.env)
+    if key:
+        env[KEY_ENV_VAR] = key
+    return StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
+
+
 @asynccontextmanager
 async def _open_upstream(
-    upstream: UpstreamConfig, key: str | None, oauth: OAuthCredential | None, limits: Limits | None = None
+    upstream: UpstreamConfig,
+    key: str | None,
+    oauth: OAuthCredential | None,
+    limits: Limits | None = None,
+    *,
+    child: subprocess.Popen[bytes] | None = None,
 ) -> AsyncIterator[UpstreamChannel]:
-    limits = limits or Limits()
+    """The upstream's channel: HTTP for a `url:`, else the stdio `child` (started here when None)."""
+    if limits is None:
+        from mcp_guard.config import Limits
+
+        limits = Limits()
     if upstream.url is not None:
         from mcp_guard.transports.upstream_http import open_upstream_http  # the SDK's HTTP client: ~360 ms to import
 
@@ -153,11 +224,9 @@ async def _open_upstream(
         async with open_upstream_http(upstream.url, headers, transport, max_depth=limits.max_depth) as http_channel:
             yield http_channel
         return
-    assert upstream.command is not None
-    env = dict(upstream.env)
-    if key:
-        env[KEY_ENV_VAR] = key
-    spec = StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
+    from mcp_guard.transports.upstream_stdio import open_upstream_stdio
+
+    spec = child if child is not None else _stdio_command(upstream, key)
     async with open_upstream_stdio(spec, limits.max_upstream_message_bytes, limits.max_depth) as stdio_channel:
         yield stdio_channel
 
@@ -169,6 +238,8 @@ def _open_oauth(resolved: ResolvedProfile) -> OAuthCredential | None:
     upstream = resolved.upstream
     if upstream.url is None or upstream.auth != "oauth":
         return None
+    import anyio  # the HTTP path runs on anyio (the SDK's client does)
+
     from mcp_guard.oauth import open_credential  # only OAuth profiles pay for its imports
 
     credential = open_credential(resolved.name, resolved.profile, upstream)
@@ -184,12 +255,21 @@ def _log_upstream_stderr(text: str) -> None:
 def _log_to_stderr() -> StderrLog:
     level = os.environ.get("MCP_GUARD_LOG_LEVEL", "INFO").upper()
     handler = StderrLog(2, LOG_QUEUE_LINES)
-    handler.setFormatter(logging.Formatter("mcp-guard: %(levelname)s: %(message)s"))
+    handler.setFormatter(_log_formatter(os.environ.get(LOG_FORMAT_ENV, "text")))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.captureWarnings(True)  # warnings too go through the queue, never straight to stderr
     return handler
+
+
+def _log_formatter(kind: str) -> logging.Formatter:
+    """Text lines (`mcp-guard: WARNING: ...`), or with `json` one JSON object per line (python-json-logger)."""
+    if kind.strip().lower() != "json":
+        return logging.Formatter("mcp-guard: %(levelname)s: %(message)s")
+    from pythonjsonlogger.json import JsonFormatter  # imported only when asked for
+
+    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"asctime": "time", "levelname": "level"}, json_ensure_ascii=False)
 
 
 class StderrLog(logging.Handler):

@@ -32,12 +32,25 @@ def seal(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     Values JSON cannot hold (a datetime in arguments, say) are stored as text, so the written
     line and the hashed content are the same data.
     """
+    body, digest, _ = seal_line(body)
+    return body, digest
+
+
+def seal_line(body: dict[str, Any]) -> tuple[dict[str, Any], str, bytes]:
+    """`seal`, and the line to append: the canonical JSON that was hashed, with `hash` added last.
+
+    One encoding serves both the hash and the line (`{"arguments":...,"ts":...,"hash":"..."}`),
+    so `audit verify` (parse, drop `hash`, re-encode canonically, hash) reproduces it exactly.
+    Raises ValueError (UnicodeEncodeError) for text that is not Unicode (an unpaired surrogate).
+    """
     try:
-        text = canonical_json(body)
+        text = _CANONICAL.encode(body)
     except (TypeError, ValueError):
         body = json.loads(json.dumps(body, default=str))
-        text = canonical_json(body)
-    return body, hashlib.sha256((body["prev"] + text).encode("utf-8")).hexdigest()
+        text = _CANONICAL.encode(body)
+    data = text.encode("utf-8")
+    digest = hashlib.sha256(body["prev"].encode("utf-8") + data).hexdigest()
+    return body, digest, b"".join((data[:-1], b',"hash":"', digest.encode("ascii"), b'"}\n'))
 
 
 def raw_line_hash(line: bytes) -> str:

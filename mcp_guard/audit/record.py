@@ -60,6 +60,19 @@ class AuditRecord:
     policy_sha256: str | None = None  # sha256 of the config file in force: the policy version
 
 
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A record already in its written form, for the guard's hot path: what `record_fields`
+    returns, without `ts` and `pid` (the log adds them, and `seq`, `prev` and `hash`).
+
+    Building this dict directly (session-constant values prepared once, enums already text,
+    `decision_id` given) costs a fraction of an `AuditRecord` and its conversion. The log writes
+    a copy with its own fields added; `values` must not change once submitted.
+    """
+
+    values: dict[str, Any]
+
+
 def format_ts(ts: datetime) -> str:
     """UTC, microseconds, `Z`: fixed width, so the text sorts like the time."""
     if ts.tzinfo is None:

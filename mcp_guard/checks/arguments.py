@@ -12,7 +12,7 @@ class ArgumentRules:
         self._profile = profile
 
     def check(self, call: Call) -> Refusal | None:
-        if call.tool is None or call.decision is None:
+        if call.tool is None or call.decision is None or not call.arguments:  # no arguments break no rule
             return None
         violation = check_arguments(self._profile, call.arguments)
         if violation is None:

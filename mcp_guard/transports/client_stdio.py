@@ -46,11 +46,29 @@ class ClientStdio:
     async def send_line(self, data: bytes) -> None:
         await self._writer.write(data)
 
+    def send_line_nowait(self, data: bytes) -> bool:
+        """Write a pre-encoded message now (the pipe buffers what the client has not read yet)."""
+        self._writer.write_nowait(data)
+        return True
+
 
 class _LineWriter:
     def __init__(self, writer: asyncio.StreamWriter | None, fd: int) -> None:
         self._writer = writer
         self._fd = fd
+
+    def write_nowait(self, data: bytes) -> None:
+        """Hand `data` to the pipe without waiting for the client to read it: like `write`, minus
+        the wait (`drain`) that only paces a client that reads slowly."""
+        try:
+            if self._writer is None:
+                _write_all(self._fd, data)
+                return
+            self._writer.write(data)
+        except (OSError, RuntimeError) as exc:
+            raise ChannelClosed(f"the client closed its input ({type(exc).__name__})") from exc
+        if self._writer.transport.is_closing():  # the write failed (EPIPE): the client is gone
+            raise ChannelClosed("the client closed its input (BrokenPipeError)")
 
     async def write(self, data: bytes) -> None:
         try:

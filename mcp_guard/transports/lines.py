@@ -62,6 +62,10 @@ class LineReader:
                 continue
             self._buffer += chunk
 
+    def has_line(self) -> bool:
+        """Whether a whole line is buffered already (`readline` would not wait for more input)."""
+        return self._buffer.find(b"\n", self._scanned) >= 0
+
     def _drop(self, data: bytes) -> None:
         self._discarding += len(data)
         self._tail = (self._tail + data[-TAIL_BYTES:])[-TAIL_BYTES:]

@@ -53,6 +53,16 @@ class MemoryChannel:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             raise ChannelClosed(f"the {self._name} closed the connection") from exc
 
+    def send_line_nowait(self, data: bytes) -> bool:
+        """False when the buffer is full (the peer is not reading): use `send_line`."""
+        try:
+            self._out.send_nowait(data)
+        except anyio.WouldBlock:
+            return False
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise ChannelClosed(f"the {self._name} closed the connection") from exc
+        return True
+
     def set_protocol_version(self, version: str) -> None:
         self.protocol_version = version
 

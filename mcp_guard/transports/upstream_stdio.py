@@ -1,9 +1,8 @@
 """The upstream as a child process speaking MCP over its stdin/stdout.
 
-The child gets an explicit environment: a short allowlist of this process's variables, the
-config's `upstream.env`, and the Stripe key as STRIPE_SECRET_KEY. Nothing else leaks into it, and
-no key is ever placed on its command line. It runs in its own process group so that shutdown
-reaches grandchildren too (`npx` starts `node`, which survives a cleanly exiting parent).
+The child is started by `transports.process` (its environment, its process group); this module
+serves its pipes on the event loop. `open_upstream_stdio` takes either a command to start or a
+child already started (`mcp-guard run` starts it before importing the event loop).
 
 Its stderr is read all the time (a full pipe would stall it), redacted line by line by the
 caller, and digested (`transports.stderr`): error blocks are logged as one line, and a line that
@@ -15,28 +14,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
-import shutil
 import signal
+import subprocess
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 
-import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
-
-from mcp_guard.errors import UpstreamError
 from mcp_guard.jsonrpc import DEFAULT_MAX_DEPTH, Message, Oversized, encode, parse_line
 from mcp_guard.transports.channel import ChannelClosed, Inbound
 from mcp_guard.transports.lines import LineReader
+from mcp_guard.transports.process import INHERITED_ENV, StdioCommand, child_environment, kill_group, resolve_command, spawn
 from mcp_guard.transports.stderr import StderrDigest, StderrEvent
 
-logger = logging.getLogger("mcp_guard")
+__all__ = [
+    "INHERITED_ENV",
+    "StdioCommand",
+    "UpstreamStdio",
+    "child_environment",
+    "open_upstream_stdio",
+    "resolve_command",
+]
 
-# Variables a child may inherit; the same list as the MCP SDK's stdio client, plus locale/tmp.
-INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR")
+logger = logging.getLogger("mcp_guard")
 
 # Shutdown, per the MCP lifecycle: close stdin, give the server time, then TERM, then KILL.
 EXIT_GRACE_SECONDS = 1.0
@@ -48,46 +48,66 @@ STDERR_TAIL_LINES = 20
 STDERR_QUIET_SECONDS = 0.2  # a held error block is logged once stderr is quiet this long
 FAILURES_BUFFER = 16
 PROCESS_POLL_SECONDS = 0.1
+STREAM_LIMIT = 1 << 20  # asyncio pauses a pipe once this much (x2) is buffered unread
 
 
-@dataclass(frozen=True)
-class StdioCommand:
-    command: str
-    args: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str | None = None
+class _Failures:
+    """Fatal causes, in order, for one reader: `async for cause in failures` ends once closed."""
 
+    def __init__(self, capacity: int) -> None:
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(capacity + 1)  # + the end marker
+        self._capacity = capacity
+        self._closed = False
 
-def child_environment(extra: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    env = {name: environ[name] for name in INHERITED_ENV if name in environ and not environ[name].startswith("()")}
-    env.update(extra)
-    return env
+    def put(self, cause: str) -> None:
+        """Queue a cause; dropped when closed or when `capacity` are already waiting."""
+        if not self._closed and self._queue.qsize() < self._capacity:
+            self._queue.put_nowait(cause)
 
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put_nowait(None)
 
-def resolve_command(command: str, path: str | None) -> str:
-    if os.sep in command:
-        return command
-    found = shutil.which(command, path=path)
-    if found is None:
-        raise UpstreamError(f"upstream command {command!r} was not found on PATH ({path or 'empty'})")
-    return found
+    def __aiter__(self) -> _Failures:
+        return self
+
+    async def __anext__(self) -> str:
+        cause = await self._queue.get()
+        if cause is None:
+            self._queue.put_nowait(None)  # every later read ends too
+            raise StopAsyncIteration
+        return cause
 
 
 class UpstreamStdio:
     """A Channel to a child process. `stderr_tail` keeps its last (already redacted) stderr lines."""
 
-    def __init__(self, process: asyncio.subprocess.Process, max_message_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        stdin: asyncio.StreamWriter,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+        max_message_bytes: int,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
         self.process = process
-        assert process.stdout is not None and process.stdin is not None
-        self._reader = LineReader(process.stdout, max_message_bytes)
+        self._reader = LineReader(stdout, max_message_bytes)
+        self._stderr = stderr
         self._max_depth = max_depth
-        self._stdin = process.stdin
+        self._stdin = stdin
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._digest = StderrDigest()
         self._lines_seen = 0
         self._error_seen_at = 0  # _lines_seen when the digest's last error was named
         self._last_error: str | None = None
-        self._failures_in, self._failures = anyio.create_memory_object_stream[str](FAILURES_BUFFER)
+        self._failures = _Failures(FAILURES_BUFFER)
+
+    @property
+    def returncode(self) -> int | None:
+        """The child's exit code, None while it runs (polled: no child watcher is involved)."""
+        return self.process.poll()
 
     async def receive(self) -> Inbound:
         line = await self._reader.readline()
@@ -96,6 +116,10 @@ class UpstreamStdio:
         if isinstance(line, bytes):
             return parse_line(line, self._max_depth)
         return line
+
+    def has_buffered(self) -> bool:
+        """Whether the next `receive` has a whole line to return without waiting."""
+        return self._reader.has_line()
 
     async def send(self, message: Message) -> None:
         try:
@@ -108,7 +132,7 @@ class UpstreamStdio:
         """Stdio carries the version in the handshake only."""
 
     def describe_exit(self) -> str:
-        code = self.process.returncode
+        code = self.returncode
         status = "closed its output" if code is None else f"exited with code {code}"
         if self._last_error is not None and self._lines_seen - self._error_seen_at < STDERR_TAIL_LINES:
             return f"the upstream {status}; {self._last_error}"  # a recent error names the cause best
@@ -117,31 +141,34 @@ class UpstreamStdio:
 
     async def wait_gone(self) -> None:
         """Returns once the process has exited (its output may still be draining)."""
-        while self.process.returncode is None:  # noqa: ASYNC110 - the child watcher sets returncode; no event exists without the pipes
+        while self.returncode is None:  # noqa: ASYNC110 - polled: an exit has no event without a child watcher
             await asyncio.sleep(PROCESS_POLL_SECONDS)
 
-    def failures(self) -> MemoryObjectReceiveStream[str]:
+    def failures(self) -> _Failures:
         """Fatal causes the upstream's stderr names, each in one line (ends with its stderr)."""
         return self._failures
 
     async def wait_exit(self, within: float) -> int | None:
-        """The exit code, polled: asyncio's wait() also waits for pipes a grandchild may hold."""
-        with anyio.move_on_after(within):
-            while self.process.returncode is None:  # noqa: ASYNC110 - the child watcher sets returncode; no event exists without the pipes
-                await asyncio.sleep(0.01)
-        return self.process.returncode
+        """The exit code, polled: waiting for the pipes too could wait for a grandchild holding them."""
+        try:
+            async with asyncio.timeout(within):
+                while self.returncode is None:  # noqa: ASYNC110 - polled, as above
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            pass
+        return self.returncode
 
     async def read_stderr(self, on_line: Callable[[str], str]) -> None:
         """Feed each stderr line through `on_line` (which redacts it, and logs it at debug level),
         keep the tail, log folded error blocks, and report fatal causes on `failures()`."""
-        assert self.process.stderr is not None
-        reader = LineReader(self.process.stderr, STDERR_LINE_CAP)
+        reader = LineReader(self._stderr, STDERR_LINE_CAP)
         try:
             while True:
                 line: bytes | Oversized | None = None
-                with anyio.move_on_after(STDERR_QUIET_SECONDS if self._digest.holding else math.inf) as quiet:
-                    line = await reader.readline()
-                if quiet.cancelled_caught:  # safe: a cancelled readline loses no bytes
+                try:
+                    async with asyncio.timeout(STDERR_QUIET_SECONDS if self._digest.holding else None):
+                        line = await reader.readline()
+                except TimeoutError:  # safe: a cancelled readline loses no bytes
                     self._report(self._digest.flush())
                     continue
                 if line is None:
@@ -153,7 +180,7 @@ class UpstreamStdio:
                 self._report(self._digest.feed(redacted))
         finally:
             self._report(self._digest.flush())  # at the end, or when mcp-guard stops reading
-            self._failures_in.close()
+            self._failures.close()
 
     def _report(self, events: list[StderrEvent]) -> None:
         if self._digest.last_error != self._last_error:  # the best cause of a death is the latest error
@@ -163,8 +190,7 @@ class UpstreamStdio:
                 logger.warning("upstream error: %s", event.summary)
             if event.fatal is not None:
                 logger.warning("upstream failure: %s", event.fatal)
-                with suppress(anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    self._failures_in.send_nowait(event.fatal)
+                self._failures.put(event.fatal)
 
     async def shutdown(self) -> None:
         with suppress(Exception):
@@ -176,32 +202,58 @@ class UpstreamStdio:
                 await self.wait_exit(KILL_WAIT_SECONDS)
         # The leader may be gone while its children (node under npx) live on in the group.
         self._signal_group(signal.SIGKILL)
+        if self.returncode is None:  # reap the leader (no child watcher does it for a plain Popen)
+            await self.wait_exit(KILL_WAIT_SECONDS)
 
     def _signal_group(self, signum: int) -> None:
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
 
 
+async def _serve_pipes(process: subprocess.Popen[bytes], max_message_bytes: int, max_depth: int) -> tuple[UpstreamStdio, list[asyncio.BaseTransport]]:
+    """The child's pipes as asyncio streams (non-blocking, on the running loop)."""
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    loop = asyncio.get_running_loop()
+    stdout, stdout_transport = await _read_pipe(loop, process.stdout)
+    stderr, stderr_transport = await _read_pipe(loop, process.stderr)
+    stdin_transport, protocol = await loop.connect_write_pipe(lambda: asyncio.streams.FlowControlMixin(loop=loop), process.stdin)
+    stdin = asyncio.StreamWriter(stdin_transport, protocol, None, loop)
+    upstream = UpstreamStdio(process, stdin, stdout, stderr, max_message_bytes, max_depth)
+    return upstream, [stdout_transport, stderr_transport, stdin_transport]
+
+
+async def _read_pipe(loop: asyncio.AbstractEventLoop, pipe: object) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
+    reader = asyncio.StreamReader(limit=STREAM_LIMIT, loop=loop)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe)
+    return reader, transport
+
+
 @asynccontextmanager
-async def open_upstream_stdio(spec: StdioCommand, max_message_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> AsyncIterator[UpstreamStdio]:
-    env = child_environment(spec.env)
-    executable = resolve_command(spec.command, env.get("PATH"))
+async def open_upstream_stdio(
+    spec: StdioCommand | subprocess.Popen[bytes], max_message_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH
+) -> AsyncIterator[UpstreamStdio]:
+    """Serve a stdio upstream: `spec` is the command to start, or a child `transports.process.spawn` started."""
+    process = spawn(spec) if isinstance(spec, StdioCommand) else spec
+    transports: list[asyncio.BaseTransport] = []
     try:
-        process = await asyncio.create_subprocess_exec(
-            executable,
-            *spec.args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            cwd=spec.cwd,
-            start_new_session=True,
-            limit=1 << 20,
-        )
-    except OSError as exc:
-        raise UpstreamError(f"cannot start upstream {spec.command!r}: {exc.strerror or exc}") from exc
-    upstream = UpstreamStdio(process, max_message_bytes, max_depth)
+        upstream, transports = await _serve_pipes(process, max_message_bytes, max_depth)
+    except BaseException:
+        kill_group(process)
+        raise
     try:
         yield upstream
     finally:
-        await asyncio.shield(upstream.shutdown())
+        await _shielded_shutdown(upstream, transports)
+
+
+async def _shielded_shutdown(upstream: UpstreamStdio, transports: list[asyncio.BaseTransport]) -> None:
+    """Shut the child down even when the caller is being cancelled (bounded: SHUTDOWN_SECONDS)."""
+    task = asyncio.ensure_future(upstream.shutdown())
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait((task,))  # the child is gone before the cancellation goes on
+        raise
+    finally:
+        for transport in transports:
+            transport.close()

@@ -34,11 +34,15 @@ class Corpus:
     planted_numbers: set[str] = field(default_factory=set)  # written as JSON numbers
     survivors: list[tuple[str, tuple[Any, ...], Any]] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
+    _prefixes: set[str] = field(default_factory=set, repr=False)  # planted_text without suffixes, built once
+    _prefixes_of: int = field(default=-1, repr=False)  # how many planted values _prefixes was built from
 
     def leaks(self, text: str) -> set[str]:
         """Planted values found in `text`, whole or in part (`PLANT00042` without its suffix counts)."""
-        planted = {value.split("-", 1)[0] for value in self.planted_text}
-        found = set(re.findall(r"PLANT[0-9]{5}", text)) & planted
+        if self._prefixes_of != len(self.planted_text):  # built once planting is done, not per call
+            self._prefixes = {value.split("-", 1)[0] for value in self.planted_text}
+            self._prefixes_of = len(self.planted_text)
+        found = set(re.findall(r"PLANT[0-9]{5}", text)) & self._prefixes
         return found | (set(re.findall(r"(?<![0-9.])93[0-9]{6}(?![0-9])", text)) & self.planted_numbers)
 
 

@@ -261,7 +261,11 @@ async def test_a_guard_that_fails_on_an_answer_still_gives_one_answer_and_one_re
     async def broken_respond(*_: Any) -> bytes:
         raise RuntimeError("a bug in a filter")
 
+    def broken_respond_soon(*_: Any) -> None:  # what the relay calls: answers leave without a task each
+        raise RuntimeError("a bug in a filter")
+
     guard.respond = broken_respond  # type: ignore[method-assign]
+    guard.respond_soon = broken_respond_soon  # type: ignore[method-assign]
     async with anyio.create_task_group() as tg:
         session = await start(tg, tmp_path, request_timeout=0.3, guard=guard)
         with anyio.fail_after(5):

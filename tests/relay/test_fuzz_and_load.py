@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_guard.audit import verify_audit_dir
+from tests.factories import examples
 from tests.relay.faults import hostile_command, hostile_profile, strict_json
 from tests.relay.harness import MCP_GUARD, audit_records, coverage_command, journal_entries, sandbox_command, write_config
 
@@ -217,7 +218,6 @@ def test_eight_clients_times_500_calls_keep_answers_apart_and_audit_every_reques
 
 LOAD_CLIENT = r'''
 import asyncio, json, sys
-from tests.factories import examples
 
 async def main(index, calls, argv):
     process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 22)
