@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import FAKE_LIVE_KEY, FAKE_TEST_KEY, SANDBOX, Cli, write_sandbox_config
+from tests.relay.harness import http_sandbox
 from tests.upstreams import coverage_server
 
 COVERAGE = [sys.executable, str(Path(coverage_server.__file__))]
@@ -90,21 +91,8 @@ def test_the_configured_upstream_is_used_without_an_override(cli: Cli, tmp_path:
 
 @pytest.fixture
 async def sandbox_url() -> AsyncIterator[str]:
-    process = await asyncio.create_subprocess_exec(
-        *SANDBOX, "--http", "0", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    try:
-        async with asyncio.timeout(20):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                assert line, "the sandbox exited before listening"
-                if match := re.search(r"listening (http://\S+)", line):
-                    break
-        yield match.group(1)
-    finally:
-        process.terminate()
-        await process.wait()
+    async with http_sandbox(*SANDBOX, "--http", "0") as url:
+        yield url
 
 
 @pytest.mark.anyio

@@ -17,6 +17,8 @@ from typing import Any
 import httpx2
 import yaml
 
+from tests.relay.harness import http_sandbox
+
 MCP_GUARD = str(Path(sys.executable).parent / "mcp-guard")
 AUTHORIZE_URL = re.compile(r"(http://127\.0\.0\.1:\d+/authorize\?\S+)")
 
@@ -37,22 +39,8 @@ class OAuthSandbox:
 @asynccontextmanager
 async def oauth_sandbox(*args: str) -> AsyncIterator[OAuthSandbox]:
     """`mcp-guard sandbox --http 0 --oauth ARGS` as a child process, until the block ends."""
-    process = await asyncio.create_subprocess_exec(
-        MCP_GUARD, "sandbox", "--http", "0", "--oauth", *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    try:
-        async with asyncio.timeout(20):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                assert line, "the sandbox exited before listening"
-                if match := re.search(r"listening (http://\S+)", line):
-                    break
-        url = match.group(1)
+    async with http_sandbox(MCP_GUARD, "sandbox", "--http", "0", "--oauth", *args) as url:
         yield OAuthSandbox(url=url, base=url.removesuffix("/mcp"))
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 def write_oauth_config(tmp_path: Path, url: str, *, profiles: tuple[str, ...] = ("test", "live")) -> Path:

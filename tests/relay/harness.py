@@ -212,3 +212,24 @@ def process_alive(pid: int) -> bool:
     # A zombie is dead for our purposes: it only waits for its parent to reap it.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+@asynccontextmanager
+async def http_sandbox(*argv: str) -> AsyncIterator[str]:
+    """A sandbox command serving streamable HTTP on a free port (`--http 0` among `argv`), as a
+    child process until the block ends; yields the URL it announces on stderr."""
+    import re
+
+    process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                line = (await process.stderr.readline()).decode()
+                assert line, "the sandbox exited before listening"
+                if match := re.search(r"listening (http://\S+)", line):
+                    break
+        yield match.group(1)
+    finally:
+        process.terminate()
+        await process.wait()

@@ -3,9 +3,7 @@ by URL with the key as a bearer token, and the same policy and redaction apply."
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from tests.relay.harness import FAKE_TEST_KEY, MCP_GUARD, audit_records, text_of, write_config
+from tests.relay.harness import FAKE_TEST_KEY, MCP_GUARD, audit_records, http_sandbox, text_of, write_config
 
 pytestmark = pytest.mark.anyio
 
@@ -23,22 +21,8 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def sandbox_url() -> AsyncIterator[str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mcp_guard.sandbox", "--catalog", "hosted", "--http", "0",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    try:
-        async with asyncio.timeout(20):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                assert line, "the sandbox exited before listening"
-                if match := re.search(r"listening (http://\S+)", line):
-                    break
-        yield match.group(1)
-    finally:
-        process.terminate()
-        await process.wait()
+    async with http_sandbox(sys.executable, "-m", "mcp_guard.sandbox", "--catalog", "hosted", "--http", "0") as url:
+        yield url
 
 
 async def test_guard_reaches_an_http_upstream_by_url(tmp_path: Path, sandbox_url: str) -> None:
