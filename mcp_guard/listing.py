@@ -181,14 +181,14 @@ def summarize(dispatched: Sequence[Dispatched]) -> str:
 
 async def fetch_tools(resolved: ResolvedProfile) -> list[dict[str, Any]]:
     """The upstream's whole tools list (every page). Raises UpstreamError with one readable line."""
-    from mcp_guard.serve import _open_upstream  # the opener `run` uses: same env, key and transport
+    from mcp_guard.serve import open_upstream  # the opener `run` uses: same env, key, transport and limits
 
     key = resolved.key.value if resolved.key is not None else None
     redact = _stderr_redactor(resolved.profile)
     where = describe_upstream(resolved.upstream)
     try:
         oauth = await _oauth_credential(resolved)
-        async with _open_upstream(resolved.upstream, key, oauth) as channel:
+        async with open_upstream(resolved.upstream, key, oauth, resolved.loaded.config.limits) as channel:
             return await _while_draining_stderr(channel, redact, _exchange(channel, resolved, where))
     except GuardError:  # UpstreamError, and GrantError from the OAuth grant: already one readable line
         raise

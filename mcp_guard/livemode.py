@@ -38,29 +38,24 @@ def _search(node: Any, expected: bool, contradiction: re.Pattern[str], depth: in
     """
     if depth > MAX_DEPTH:
         return []
+    children: Any
     if isinstance(node, dict):
         flag = node.get("livemode")
         if isinstance(flag, bool) and flag is not expected:
             return []
-        for key, child in node.items():
-            if isinstance(child, (dict, list, str)):
-                found = _search(child, expected, contradiction, depth + 1)
-                if found is not None:
-                    found.append(key)
-                    return found
+        children = node.items()
     elif isinstance(node, list):
-        for index, child in enumerate(node):
-            if isinstance(child, (dict, list, str)):
-                found = _search(child, expected, contradiction, depth + 1)
-                if found is not None:
-                    found.append(index)
-                    return found
+        children = enumerate(node)
     elif isinstance(node, str):
         parsed = _parse_json_text(node, contradiction)
-        if parsed is not None:
-            found = _search(parsed, expected, contradiction, depth + 1)
+        children = () if parsed is None else ((_SAME_PLACE, parsed),)
+    else:
+        return None
+    for key, child in children:
+        if isinstance(child, (dict, list, str)):
+            found = _search(child, expected, contradiction, depth + 1)
             if found is not None:
-                found.append(_SAME_PLACE)
+                found.append(key)
                 return found
     return None
 

@@ -163,7 +163,7 @@ async def _serve(
     sink = GroupCommitter(audit_log)  # records of answers that are ready together share one write
     # The upstream was started first (`child`): its start overlaps building the guard (the
     # redaction table, the pipeline).
-    async with _open_upstream(upstream, key, oauth, limits, child=child) as channel:
+    async with open_upstream(upstream, key, oauth, limits, child=child) as channel:
         guard = _build_guard(resolved, sink, telemetry, oauth)
         async with open_client_stdio(limits.max_message_bytes, limits.max_depth) as client:
             timeouts = Timeouts(initialize=upstream.initialize_timeout, request=upstream.request_timeout, eof_grace=limits.eof_grace_seconds)
@@ -201,19 +201,18 @@ def _stdio_command(upstream: UpstreamConfig, key: str | None) -> StdioCommand:
 
 
 @asynccontextmanager
-async def _open_upstream(
+async def open_upstream(
     upstream: UpstreamConfig,
     key: str | None,
     oauth: OAuthCredential | None,
-    limits: Limits | None = None,
+    limits: Limits,
     *,
     child: subprocess.Popen[bytes] | None = None,
 ) -> AsyncIterator[UpstreamChannel]:
-    """The upstream's channel: HTTP for a `url:`, else the stdio `child` (started here when None)."""
-    if limits is None:
-        from mcp_guard.config import Limits
+    """The upstream's channel: HTTP for a `url:`, else the stdio `child` (started here when None).
 
-        limits = Limits()
+    `run`, `tools` and `lock` all reach the upstream through this: the same env, key, transport and limits.
+    """
     if upstream.url is not None:
         from mcp_guard.transports.upstream_http import open_upstream_http  # the SDK's HTTP client: ~360 ms to import
 

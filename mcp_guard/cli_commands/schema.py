@@ -22,7 +22,6 @@ from typing import Any
 # Draft 7: the YAML language server (VS Code's YAML extension) validates with it and warns on newer
 # dialects. Pydantic's output uses nothing draft 7 lacks; its `$defs` are reached by JSON pointer.
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
-SCHEMA_FILE_NAME = "config.schema.json"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

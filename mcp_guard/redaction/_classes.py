@@ -34,5 +34,4 @@ DETECTOR_ONLY: dict[str, str] = {
     "unknown": "a string in a field the table does not know (newer API version, private preview)",
 }
 
-SENSITIVE = frozenset(CLASSES) - {"safe"}
 ALL = frozenset(CLASSES) | frozenset(DETECTOR_ONLY)

@@ -184,12 +184,7 @@ class Walk:
             if self.pend:
                 self.pend = False
                 self.pending.append((out, k, nv, self.learned.version, path))
-        if out is None and not renamed:
-            return d
-        result = out if out is not None else d
-        for k in removed:
-            del result[k]
-        return self.rename_keys(result, path, out is not None or owned) if renamed else result
+        return self.settle_dict(d, out, removed, renamed, path, owned)
 
     def untyped_list(self, items: list[Any], path: Any, depth: int, owned: bool, *, root: bool = False) -> Any:
         if depth > MAX_DEPTH:
@@ -436,12 +431,7 @@ class Walk:
             if self.pend:
                 self.pend = False
                 self.pending.append((out, k, nv, self.learned.version, path))
-        if out is None and not renamed:
-            return d
-        result = out if out is not None else d
-        for k in removed:
-            del result[k]
-        return self.rename_keys(result, path, out is not None or owned) if renamed else result
+        return self.settle_dict(d, out, removed, renamed, path, owned)
 
     # -- unknown fields -------------------------------------------------------------------------
 
@@ -485,10 +475,7 @@ class Walk:
                 self.pending.append((out, k, nv, self.learned.version, path))
         if out is None and not renamed:
             return None
-        result = out if out is not None else d
-        for k in removed:
-            del result[k]
-        return self.rename_keys(result, path, out is not None or owned) if renamed else result
+        return self.settle_dict(d, out, removed, renamed, path, owned)
 
     def named_unknown(self, k: str, v: Any, path: Any, depth: int) -> Any:
         """A field the table does not know, classed by its name: the most sensitive class that name
@@ -570,10 +557,7 @@ class Walk:
             if self.pend:
                 self.pend = False
                 self.pending.append((out, k, nv, self.learned.version, path))
-        if out is None and not renamed:
-            return d
-        result = out if out is not None else d
-        return self.rename_keys(result, path, out is not None or owned) if renamed else result
+        return self.settle_dict(d, out, [], renamed, path, owned)
 
     # -- values ---------------------------------------------------------------------------------
 
@@ -719,6 +703,16 @@ class Walk:
         clean.add(k)
         return False
 
+    def settle_dict(self, d: dict[Any, Any], out: dict[Any, Any] | None, removed: list[Any], renamed: bool, path: Any, owned: bool) -> dict[Any, Any]:
+        """The end of a dict's walk: `d` itself when nothing changed, else `out` (the changed dict)
+        without the removed keys and with keys holding detector hits renamed."""
+        if out is None and not renamed:
+            return d
+        result = out if out is not None else d
+        for k in removed:
+            del result[k]
+        return self.rename_keys(result, path, out is not None or owned) if renamed else result
+
     def rename_keys(self, d: dict[Any, Any], path: Any, in_place: bool) -> dict[Any, Any]:
         """`d` with keys holding detector hits renamed (order kept; `#` added on a clash)."""
         out: dict[Any, Any] = {}
@@ -741,10 +735,6 @@ class Walk:
 
 
 _UNTYPED: Any = object()
-
-
-def _ignore(_: Any) -> None:
-    return None
 
 
 # What the generated walk functions may call besides the Walk itself.
