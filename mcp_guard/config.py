@@ -1,4 +1,4 @@
-"""The config file's schema (pydantic) and its loading.
+"""The config file's schema (pydantic) and its validation.
 
 Shape (user-facing names are fixed):
 
@@ -14,33 +14,25 @@ Shape (user-facing names are fixed):
         pinning: enforce                          # off | warn | enforce (mcp-guard.lock beside this file)
         budgets: {calls_per_minute: 30}           # also objects_per_hour, bytes_per_hour
 
-Where (`find_config`), first match wins: `--config`, `$MCP_GUARD_CONFIG`, the user's config dir
-(`$XDG_CONFIG_HOME/mcp-guard/config.yaml`, else `~/.config/mcp-guard/config.yaml`), then the
-packaged default. Never the working directory: clients start servers in the workspace, and a
-cloned repository must not be able to replace the user's policy.
-
-Loading (`load_config`): YAML `safe_load`, then `${VAR}` / `${VAR:-default}` interpolation in
-string values (`$${` is a literal `${`), then `~` expansion and config-relative resolution of the
-path keys (`audit.dir`, `upstream.cwd`), then pydantic validation. Every failure is a ConfigError
-naming the file, the key path and what is wrong, never a secret value. The loaded config carries
-the sha256 of the file's bytes (the policy version every audit record names) and, per key path,
-the environment variables its value was read from (so a key's messages can name its variable).
+Finding, reading and interpolating the file is `mcp_guard.config_file` (no pydantic, so `run` can
+start its upstream before the models are built); `load_config` validates what it read. Every
+failure is a ConfigError naming the file, the key path and what is wrong, never a secret value.
+The loaded config carries the sha256 of the file's bytes (the policy version every audit record
+names) and, per key path, the environment variables its value was read from (so a key's
+messages can name its variable).
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -54,7 +46,12 @@ from pydantic import (
 
 from mcp_guard.audit.settings import AuditSettings
 from mcp_guard.classify import DISPATCHERS, name_key
+from mcp_guard.config_file import ENV_CONFIG_VAR as ENV_CONFIG_VAR
+from mcp_guard.config_file import ConfigFile, read_config_file
+from mcp_guard.config_file import default_config_path as default_config_path
+from mcp_guard.config_file import find_config as find_config
 from mcp_guard.errors import ConfigError
+from mcp_guard.mode import Mode as Mode
 from mcp_guard.operations import Operation
 from mcp_guard.redaction.settings import RedactionSettings
 
@@ -75,14 +72,6 @@ DEFAULT_ALLOWED_METHODS: tuple[str, ...] = (
     "completion/complete",
     "logging/setLevel",
 )
-
-ENV_CONFIG_VAR = "MCP_GUARD_CONFIG"
-
-
-class Mode(str, Enum):
-    TEST = "test"
-    LIVE = "live"
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -298,141 +287,18 @@ class LoadedConfig:
         return upstream
 
 
-def default_config_path() -> Path:
-    """The packaged default config (an exact copy of policies/default.yaml)."""
-    return Path(str(resources.files("mcp_guard") / "data" / "default.yaml"))
-
-
-def config_search_path(environ: Mapping[str, str] = os.environ) -> list[Path]:
-    """Where a config is looked for without --config, first match wins (never the working directory)."""
-    candidates: list[Path] = []
-    if environ.get(ENV_CONFIG_VAR):
-        candidates.append(Path(environ[ENV_CONFIG_VAR]).expanduser())
-    home = environ.get("HOME")
-    config_home = environ.get("XDG_CONFIG_HOME") or (str(Path(home) / ".config") if home else None)
-    if config_home:
-        candidates.append(Path(config_home) / "mcp-guard" / "config.yaml")
-    candidates.append(default_config_path())
-    return candidates
-
-
-def find_config(environ: Mapping[str, str] = os.environ) -> Path:
-    if environ.get(ENV_CONFIG_VAR):
-        # An explicit variable must point at a file: silently falling back would hide a typo.
-        path = Path(environ[ENV_CONFIG_VAR]).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such config file (from ${ENV_CONFIG_VAR})")
-        return path
-    for path in config_search_path(environ):
-        if path.is_file():
-            return path
-    raise ConfigError("no config file found and the packaged default is missing")  # broken install
-
-
 def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> LoadedConfig:
     """Read, interpolate and validate a config file; `path=None` searches the usual places."""
-    if path is None:
-        path = find_config(environ)
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-        text = data.decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    variables: dict[str, tuple[str, ...]] = {}
-    config = parse_config(text, path, environ, variables)
-    return LoadedConfig(config=config, path=path, sha256=hashlib.sha256(data).hexdigest(), variables=variables)
+    return validate_config_file(read_config_file(path, environ))
 
 
-def parse_config(text: str, path: Path, environ: Mapping[str, str], variables: dict[str, tuple[str, ...]] | None = None) -> GuardConfig:
-    raw = _load_yaml(text, path)
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping with 'profiles'")
-    data = interpolate(raw, environ, path, variables=variables)
-    _resolve_paths(data, path.parent)
+def validate_config_file(file: ConfigFile) -> LoadedConfig:
+    """Validate a config file that `config_file.read_config_file` read."""
     try:
-        return GuardConfig.model_validate(data)
+        config = GuardConfig.model_validate(file.data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, path, data)) from None
-
-
-def _load_yaml(text: str, path: Path) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: YAML syntax error: {exc}") from None
-
-
-_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
-
-
-def interpolate(
-    value: Any, environ: Mapping[str, str], path: Path, keypath: str = "", *, variables: dict[str, tuple[str, ...]] | None = None
-) -> Any:
-    """Replace `${VAR}` / `${VAR:-default}` in every string value (keys are left alone).
-
-    `variables`, when given, collects the variables each key path's value was read from.
-    """
-    if isinstance(value, dict):
-        return {k: interpolate(v, environ, path, _join(keypath, k), variables=variables) for k, v in value.items()}
-    if isinstance(value, list):
-        return [interpolate(v, environ, path, f"{keypath}[{i}]", variables=variables) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "$" not in value:
-        return value
-    if variables is not None:
-        names = tuple(m.group(1) for m in _VAR.finditer(value) if m.group(1))
-        if names:
-            variables[keypath] = names
-
-    def replace(match: re.Match[str]) -> str:
-        text = match.group(0)
-        if text == "$${":
-            return "${"
-        name, default = match.group(1), match.group(2)
-        if name is None:
-            raise ConfigError(f"{path}: {keypath or '<top>'}: malformed variable reference {text!r} (use ${{NAME}} or ${{NAME:-default}})")
-        if name in environ:
-            return environ[name]
-        if default is not None:
-            return default
-        raise ConfigError(
-            f"{path}: {keypath}: environment variable {name} is not set (write ${{{name}:-}} to make it optional)"
-        )
-
-    return _VAR.sub(replace, value)
-
-
-def _join(keypath: str, key: Any) -> str:
-    return f"{keypath}.{key}" if keypath else str(key)
-
-
-def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    """`~` expansion, and relative paths resolved against the config file's directory.
-
-    Clients start MCP servers with an arbitrary working directory (often `/`), so a relative
-    audit dir must not depend on it.
-    """
-
-    def fix(section: Any, key: str) -> None:
-        if isinstance(section, dict) and isinstance(section.get(key), str) and section[key]:
-            p = Path(section[key]).expanduser()
-            section[key] = str(p if p.is_absolute() else (base / p).resolve())
-
-    fix(data.get("upstream"), "cwd")
-    profiles = data.get("profiles")
-    if isinstance(profiles, dict):
-        for profile in profiles.values():
-            if isinstance(profile, dict):
-                fix(profile.get("audit"), "dir")
-                fix(profile.get("upstream"), "cwd")
+        raise ConfigError(format_validation_error(exc, file.path, file.data)) from None
+    return LoadedConfig(config=config, path=file.path, sha256=file.sha256, variables=file.variables)
 
 
 # Union members pydantic inserts into error locations; the user never wrote them.

@@ -10,11 +10,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
+from typing import Protocol
 
-from mcp_guard.config import Mode, Profile, UpstreamConfig
 from mcp_guard.errors import KeyBindingError
+from mcp_guard.mode import Mode
+
+
+class KeyScope(Protocol):
+    """What a key is checked against: a profile (`config.Profile`), before or after validation."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def allow_unrestricted_live_key(self) -> bool: ...
+
+
+class KeyCarrier(Protocol):
+    """Where an upstream's own config can carry a key (`config.UpstreamConfig`)."""
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
+    @property
+    def args(self) -> Sequence[str]: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 _KEY = re.compile(r"^(sk|rk|pk)_(test|live)_[A-Za-z0-9_]{8,}$")
 # Environment variables and arguments through which an upstream can receive a key.
@@ -85,7 +108,7 @@ def key_fingerprint(key: str) -> str:
     return f"{kind.value}_…{key[-4:]} sha256:{digest}"
 
 
-def check_key_binding(profile: Profile, key: str | None, *, where: str) -> None:
+def check_key_binding(profile: KeyScope, key: str | None, *, where: str) -> None:
     """Raise KeyBindingError unless `key` may run under `profile`. No key at all is accepted."""
     if key is None or key == "":
         return
@@ -109,7 +132,7 @@ def check_key_binding(profile: Profile, key: str | None, *, where: str) -> None:
         )
 
 
-def find_upstream_keys(upstream: UpstreamConfig, where: str) -> Iterator[tuple[str, str]]:
+def find_upstream_keys(upstream: KeyCarrier, where: str) -> Iterator[tuple[str, str]]:
     """(where, key) for every Stripe key an upstream config carries: env, `--api-key=`, bearer header."""
     for var in KEY_ENV_VARS:
         if upstream.env.get(var):

@@ -62,7 +62,11 @@ def resolve_profile(
     config: Path | None, name: str, *, command: Sequence[str] = (), environ: Mapping[str, str] = os.environ
 ) -> ResolvedProfile:
     """Load the config and resolve one profile; raises ConfigError naming the file and key."""
-    loaded = load_config(config, environ)
+    return resolve_loaded(load_config(config, environ), name, command=command)
+
+
+def resolve_loaded(loaded: LoadedConfig, name: str, *, command: Sequence[str] = ()) -> ResolvedProfile:
+    """Resolve one profile of a loaded config (see `resolve_profile`)."""
     profile = loaded.profile(name)
     upstream = _override(loaded, name, command) if command else loaded.upstream_for(name)
     key = None

@@ -2,13 +2,17 @@
 
 Start time matters (an editor starts one guard per window and profile), so only what the
 configured upstream and the enabled features need is imported, and the upstream starts as early
-as it safely can: once the config is loaded and checked (preflight: the key fits the profile and
-is not on argv, the audit directory is usable), a stdio upstream is spawned, and only then are
-the audit log opened and the event loop, the relay, the redactor and the pipeline imported and
-built, while the upstream starts (node takes hundreds of milliseconds). Nothing reaches the
-upstream before the guard serves; if anything fails before that, the upstream is killed. The
-MCP SDK's HTTP client is imported only for a `url:` upstream (with anyio, which it runs on),
-OpenTelemetry only when an exporter is named, catalog pinning and budgets only when enabled.
+as it safely can. The config file is read without pydantic (`config_file`), and a plain stdio
+upstream whose key fits the profile's mode starts at once (`early_start`), while pydantic is
+imported and the config validated; it is kept only if the validated config starts exactly the
+same command and environment, else killed and restarted. Otherwise the upstream starts once the
+config is validated and checked (preflight: the key fits the profile and is not on argv, the
+audit directory is usable). Then the audit log is opened and the event loop, the relay, the
+redactor and the pipeline imported and built, while the upstream starts (node takes hundreds of
+milliseconds). Nothing reaches the upstream before the guard serves; if anything fails before
+that, the upstream is killed. The MCP SDK's HTTP client is imported only for a `url:` upstream
+(with anyio, which it runs on), OpenTelemetry only when an exporter is named, catalog pinning and
+budgets only when enabled.
 
 Logging never blocks serving: log lines go through a bounded queue to a thread that writes
 stderr, so a host that does not read mcp-guard's stderr costs log lines (counted, and the count
@@ -31,9 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcp_guard import __version__
+from mcp_guard.config_file import read_config_file
+from mcp_guard.early_start import EarlyUpstream, start_early
 from mcp_guard.errors import AuditError, GuardError
-from mcp_guard.resolve import ResolvedProfile, describe_upstream, preflight, resolve_profile
-from mcp_guard.transports.process import StdioCommand
+from mcp_guard.transports.process import StdioCommand, kill_group, spawn, stdio_command
 
 if TYPE_CHECKING:
     import subprocess
@@ -44,11 +49,11 @@ if TYPE_CHECKING:
     from mcp_guard.guard import Guard
     from mcp_guard.oauth import OAuthCredential
     from mcp_guard.relay import ExitCode, UpstreamChannel
+    from mcp_guard.resolve import ResolvedProfile
     from mcp_guard.telemetry import Telemetry
 
 logger = logging.getLogger("mcp_guard")
 
-KEY_ENV_VAR = "STRIPE_SECRET_KEY"
 PRUNE_INTERVAL_SECONDS = 24 * 3600
 LOG_QUEUE_LINES = 2000  # log lines waiting for stderr before new ones are dropped (and counted)
 LOG_FLUSH_SECONDS = 0.25  # at exit, how long queued log lines may take to reach stderr
@@ -71,14 +76,20 @@ def run(options: RunOptions) -> int:
 
 
 def _run(options: RunOptions) -> int:
-    resolved = resolve_profile(options.config, options.profile, command=options.command)
-    logger.info("config %s sha256:%s profile %s", resolved.loaded.path, resolved.loaded.sha256, resolved.name)
-    problems = preflight(resolved)  # the key fits the profile and is not on argv; the audit dir is usable
-    if problems:
-        raise GuardError(problems[0])
-    oauth = _open_oauth(resolved)  # None unless the upstream says `auth: oauth`
-    child = _start_upstream(resolved)  # a stdio upstream starts now, while the rest is imported and built
+    file = read_config_file(options.config)  # no pydantic yet
+    early = start_early(file, options.profile, options.command)  # a plain stdio upstream whose key fits starts now
+    child = early.child if early is not None else None
     try:
+        from mcp_guard.config import validate_config_file  # pydantic: imported and built while the upstream starts
+        from mcp_guard.resolve import preflight, resolve_loaded
+
+        resolved = resolve_loaded(validate_config_file(file), options.profile, command=options.command)
+        logger.info("config %s sha256:%s profile %s", resolved.loaded.path, resolved.loaded.sha256, resolved.name)
+        problems = preflight(resolved)  # the key fits the profile and is not on argv; the audit dir is usable
+        if problems:
+            raise GuardError(problems[0])
+        oauth = _open_oauth(resolved)  # None unless the upstream says `auth: oauth`
+        child = _start_upstream(resolved, early)  # a stdio upstream starts now (unless it did early), while the rest is built
         from mcp_guard.audit.log import open_audit_log
 
         audit_log = open_audit_log(resolved.profile.audit, resolved.name)
@@ -88,20 +99,21 @@ def _run(options: RunOptions) -> int:
             audit_log.close()
     except BaseException:
         if child is not None and child.poll() is None:
-            from mcp_guard.transports.process import kill_group
-
             kill_group(child)  # never served, or not shut down: it must not outlive mcp-guard
         raise
 
 
-def _start_upstream(resolved: ResolvedProfile) -> subprocess.Popen[bytes] | None:
-    """Spawn a stdio upstream (with its key) right away; None for an HTTP upstream."""
+def _start_upstream(resolved: ResolvedProfile, early: EarlyUpstream | None) -> subprocess.Popen[bytes] | None:
+    """The stdio upstream's process, started with its key: the early one when the validated config
+    starts exactly the same, else a new one (the early one is killed). None for an HTTP upstream."""
     upstream = resolved.upstream
-    if upstream.url is not None:
-        return None
-    from mcp_guard.transports.process import spawn
-
-    return spawn(_stdio_command(upstream, resolved.key.value if resolved.key is not None else None))
+    command = None if upstream.url is not None else _stdio_command(upstream, resolved.key.value if resolved.key is not None else None)
+    if early is not None:
+        if early.command == command:
+            return early.child
+        kill_group(early.child)  # nothing was sent to it
+        logger.debug("the upstream started before validation is not the validated one; it was stopped")
+    return spawn(command) if command is not None else None
 
 
 def _serve_session(resolved: ResolvedProfile, audit_log: AuditLog, oauth: OAuthCredential | None, child: subprocess.Popen[bytes] | None) -> int:
@@ -124,6 +136,7 @@ def _build_guard(resolved: ResolvedProfile, sink: GroupCommitter, telemetry: Tel
     from mcp_guard.config import PinningMode
     from mcp_guard.guard import Guard, SessionInfo
     from mcp_guard.redaction import Redactor, build_redactor, load_pseudonym_key
+    from mcp_guard.resolve import describe_upstream
 
     profile = resolved.profile
     redactor: Redactor | None = None
@@ -194,10 +207,7 @@ async def _prune_daily(audit_log: AuditLog) -> None:
 
 def _stdio_command(upstream: UpstreamConfig, key: str | None) -> StdioCommand:
     assert upstream.command is not None
-    env = dict(upstream.env)
-    if key:
-        env[KEY_ENV_VAR] = key
-    return StdioCommand(upstream.command, list(upstream.args), env, upstream.cwd)
+    return stdio_command(upstream.command, upstream.args, upstream.env, upstream.cwd, key)
 
 
 @asynccontextmanager

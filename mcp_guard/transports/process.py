@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -24,6 +24,7 @@ from mcp_guard.errors import UpstreamError
 
 # Variables a child may inherit; the same list as the MCP SDK's stdio client, plus locale/tmp.
 INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR")
+KEY_ENV_VAR = "STRIPE_SECRET_KEY"  # how a stdio upstream gets the profile's key (never on its command line)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class StdioCommand:
     args: list[str]
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
+
+
+def stdio_command(command: str, args: Sequence[str], env: Mapping[str, str], cwd: str | None, key: str | None) -> StdioCommand:
+    """The upstream to start: the configured command, its env plus the key as STRIPE_SECRET_KEY."""
+    child_env = dict(env)
+    if key:
+        child_env[KEY_ENV_VAR] = key
+    return StdioCommand(command, list(args), child_env, cwd)
 
 
 def child_environment(extra: Mapping[str, str], environ: Mapping[str, str] = os.environ) -> dict[str, str]:
