@@ -137,7 +137,8 @@ def _field(i: int, k: str, entry: tuple[Any, ...], owned: bool) -> list[str]:
         ]
     if tag == REF:
         return [
-            "if v and not (type(v) is str and ' ' not in v and '@' not in v and '_' in v and '_secret_' not in v"
+            # Walk.is_reference, inline: the strings kept without a call.
+            "if v and not (type(v) is str and ' ' not in v and '@' not in v and '_secret_' not in v"
             " and not v.startswith(SECRET_PREFIXES)):",
             f"    nv = w.slot(v, E{i}, path, {k}, depth, {owned})",
             *[f"    {line}" for line in store],

@@ -8,6 +8,8 @@ them. Entries are small tuples whose first item is one of the tags below.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,17 @@ LEARNED_CLASSES = frozenset({"name", "email", "phone", "address", "tax_id", "ban
 PAGE_KEYS = frozenset({"object", "data", "has_more", "url", "next_page", "total_count"})
 PAGE_OBJECTS = frozenset({"list", "search_result"})
 FIELD_CLASS = "field"  # marker class of a safe or unknown field that a profile's `fields:` masks
+_RULE_CACHE_NAMES = 10_000  # unknown field names remembered per session (a hostile upstream could send any)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled_rules(rules: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), cls) for pattern, cls in rules)
+
+
+# REF options of a field Stripe declares a plain, safe string but names after a type (`report_type`,
+# a `coupon` code): an object there is typed by itself, and any string is kept, id-shaped or not.
+DECLARED_STRING = "declared string"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +104,30 @@ class Compiled:
         self._fields = dict(settings.fields)
         self.has_field_actions = bool(self._fields)
         self._keep_keys = frozenset(settings.metadata_keep)
+        self._rule_classes: dict[str, str | None] = {}  # field name -> class_by_rules, per session
         self.page = Node("list", ())
         self.page.finish(PAGE_KEYS, [])
 
     @property
     def keep_keys(self) -> frozenset[str]:
         return self._keep_keys
+
+    def refers_to_type(self, name: str) -> bool:
+        """Whether a field name is an object type's (`customer`, `coupon`): its strings are ids."""
+        _ = self.table
+        return name in self._ref_names
+
+    def class_by_rules(self, name: str) -> str | None:
+        """The class the generator's rules on names alone give a field name the table never saw
+        (`zip` -> address, `bin` -> card, `unit_amount_excluding_tax` -> safe), or None."""
+        try:
+            return self._rule_classes[name]
+        except KeyError:
+            pass
+        cls = next((c for pattern, c in _compiled_rules(self.table.name_rules) if pattern.fullmatch(name)), None)
+        if len(self._rule_classes) < _RULE_CACHE_NAMES:
+            self._rule_classes[name] = cls
+        return cls
 
     @property
     def table(self) -> FieldTable:
@@ -162,7 +193,7 @@ class Compiled:
         if kind == "a":
             return (ANY, self._class_leaf(cls, override) if cls or override else None)
         if not cls and override is None and kind == "s" and path[-1] in self._ref_names:
-            return (REF, None, None)  # an id named after a type (`customer`): expanded, an object typed by itself
+            return (REF, None, DECLARED_STRING)  # named after a type (`customer`): an object there is typed by itself
         if not cls and override in (None, Action.KEEP):
             return None  # a safe field: never visited
         leaf = self._class_leaf(cls or FIELD_CLASS, override)

@@ -30,6 +30,7 @@ class FieldTable:
     operations: dict[str, str]  # Stripe operation id (GetCustomersSearch) -> object type
     anywhere: dict[str, str]  # field name -> class, for keys with one sensitive class wherever they occur (generated)
     by_name: dict[str, str]  # field name -> the most sensitive class it has anywhere: for fields the table does not know
+    name_rules: tuple[tuple[str, str], ...]  # (name regex, class): the generator's rules on names alone, in order
 
     def type_for_tool(self, tool: str | None) -> str | None:
         """The object type a legacy tool returns: `list_payment_intents` -> payment_intent."""
@@ -72,6 +73,7 @@ def _parse(raw: bytes) -> FieldTable:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
         objects = data["objects"]
-        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]), dict(data["by_name"]))
+        rules = tuple((str(pattern), str(cls)) for pattern, cls in data["name_rules"])
+        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]), dict(data["by_name"]), rules)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RedactionError(f"the Stripe field table {TABLE_RESOURCE} is corrupt ({exc})") from exc

@@ -33,6 +33,7 @@ from mcp_guard.redaction._codegen import node_walks
 from mcp_guard.redaction._compile import (
     ANY,
     CHECK,
+    DECLARED_STRING,
     EXP,
     FIELD_CLASS,
     LEAF,
@@ -58,6 +59,9 @@ _WHITESPACE = " \t\r\n"
 # Stripe object ids: kept in unknown fields and inside masked containers.
 _STRIPE_ID = re.compile(r"[a-z]{1,16}(?:_[a-z]+)?_[A-Za-z0-9]{8,64}")
 _SECRET_PREFIXES = ("sk_", "rk_", "ek_", "whsec_")
+# What a field named like a status, type, currency or amount holds: a lowercase code or a number
+# written as a string (`invoiceitem`, `usd`, `balance.summary.1`, `1190.5`). No name or address is this.
+_CODE = re.compile(r"-?[a-z0-9][a-z0-9_.\-]{0,63}")
 # Our own markers: redacting a redacted message again changes and counts nothing.
 MARKER = re.compile(r"\[(?:redacted:[a-z][a-z0-9_]*(?::\.\.\.[A-Za-z0-9]{4})?|pseudonym:[a-z][a-z0-9_]*:[0-9a-f]{12})\]")
 ROOT = object()  # "no key": the location is the path itself
@@ -77,6 +81,20 @@ class Embedded:
 
 def is_stripe_id(s: str) -> bool:
     return "_" in s and " " not in s and _STRIPE_ID.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
+
+
+def _is_code(s: str) -> bool:
+    return _CODE.fullmatch(s) is not None and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
+
+
+def is_reference(s: str) -> bool:
+    """A string where Stripe declares an id (an expandable field, a field named after a type): kept.
+
+    Not only generated ids: coupons, products and plans take ids the merchant chose (`Z4OV52SU`,
+    `gold-plan`). What no id holds (spaces, `@`) and secrets are not kept; the generated walk
+    (_codegen.py, REF) keeps the same strings without calling here.
+    """
+    return " " not in s and "@" not in s and "_secret_" not in s and not s.startswith(_SECRET_PREFIXES)
 
 
 def _is_marker(s: str) -> bool:
@@ -289,7 +307,7 @@ class Walk:
                     return self.typed(v, node, (key, path), depth, owned)
                 return self.unknown_value(v, path, key, depth, owned)
             if t is str:
-                return v if is_stripe_id(v) else self.unknown_value(v, path, key, depth, owned)
+                return v if entry[2] is DECLARED_STRING or is_reference(v) else self.unknown_value(v, path, key, depth, owned)
             if t is list:
                 return self.elements(v, entry, (key, path), depth, owned)
             return v
@@ -319,7 +337,7 @@ class Walk:
             return self.unknown_value(v, path, key, depth, owned)
         if tag == EXP:
             if t is str:
-                return v if is_stripe_id(v) else self.unknown_value(v, path, key, depth, owned)
+                return v if is_reference(v) else self.unknown_value(v, path, key, depth, owned)
             return self.slot(v, entry[1], path, key, depth, owned)
         if tag == ANY:
             if entry[1] is not None:
@@ -480,13 +498,30 @@ class Walk:
     def named_unknown(self, k: str, v: Any, path: Any, depth: int) -> Any:
         """A field the table does not know, classed by its name: the most sensitive class that name
         has anywhere in Stripe's model (a new `cardholder_name` is a name, a new `receipt_url` a
-        bearer URL). Applies to strings and lists of strings; _NO_NAME_CLASS when the name says
-        nothing (or the value is a number, a boolean or an object), and the unknown-field rule decides.
+        bearer URL); for a name the model never had (an older API's `zip`, `bin`), the class the
+        generator's rules on names alone give it. Applies to strings and lists of strings;
+        _NO_NAME_CLASS when the name says nothing (or the value is a number, a boolean or an
+        object), and the unknown-field rule decides.
+
+        A name those rules call safe (`type`, `currency`, `unit_amount_excluding_tax`), or an
+        object type's name (`coupon`), keeps what such a field holds: a lowercase code or a
+        number written as a string, or an id. Anything else in it takes the unknown-field rule.
         """
         cls = self.by_name.get(k)
-        if cls is None:
-            return _NO_NAME_CLASS
         t = type(v)
+        if cls is None:
+            compiled = self.compiled
+            if t is str and compiled.refers_to_type(k) and is_reference(v):
+                return v
+            cls = compiled.class_by_rules(k)
+            if cls is None:
+                return _NO_NAME_CLASS
+            if cls == "safe":
+                if t is str and _is_code(v):
+                    return v
+                if t is list and v and all(type(item) is str and _is_code(item) for item in v):
+                    return v
+                return _NO_NAME_CLASS
         if t is str:
             return v if is_stripe_id(v) else self.apply(self.compiled.leaf(cls), v, path, k, depth)
         if t is list and v and all(type(item) is str for item in v) and not all(is_stripe_id(item) for item in v):

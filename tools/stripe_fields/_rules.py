@@ -58,6 +58,16 @@ class Rule:
         return self.doc is None or re.search(self.doc, site.doc, re.IGNORECASE) is not None
 
 
+def name_rules() -> list[list[str]]:
+    """[name regex, class] of the rules that look at the name alone, in order: what the runtime applies
+    to a field the table does not know whose name the table never saw (`zip` in an old API version)."""
+    return [
+        [rule.name, rule.cls] for rule in RULES
+        if rule.name is not None and "str" in rule.kinds and not rule.refs
+        and rule.under is None and rule.not_under is None and rule.doc is None and rule.objects is None
+    ]
+
+
 def object_refs(object_names: list[str]) -> frozenset[str]:
     """Field names that refer to an object by its type: `issuing.card` -> card, cards, issuing_card, issuing_cards."""
     names: set[str] = set()
@@ -141,7 +151,7 @@ RULES: tuple[Rule, ...] = (
     Rule("bank_account", "last four digits of a bank account", name=r"last4", objects=frozenset({"bank_account"})),
     Rule("bank_account", "fingerprint of a bank account", name=r"fingerprint", under=_BANK),
     Rule("bank_account", "fingerprint of a bank account", name=r"fingerprint", objects=frozenset({"bank_account", "financial_connections.account"})),
-    Rule("card", "card last4, fingerprints and IIN", name=r"last4|dynamic_last4|fingerprint|iin|primary_account_identifier|card_reference_id"),
+    Rule("card", "card last4, fingerprints and IIN (BIN)", name=r"last4|dynamic_last4|fingerprint|iin|bin|primary_account_identifier|card_reference_id"),
     Rule("card", "card expiry", name=r"exp_month|exp_year", kinds=frozenset({"int", "str"})),
     Rule("bank_account", "bank account and routing numbers", name=r"account_number|routing_number|iban|iban_last4|bic|swift_code|clabe|bsb_number|sort_code|bank_code|branch_code|institution_number|transit_number|account_number_last4|sender_account_number|sender_iban|sender_sort_code|refund_iban|refund_routing_number|suffix|mandate_reference|payment_reference"),
     Rule("bank_account", "wallet and payment-service accounts of the payer", name=r"buyer_id|payer_id|vpa|pay_id|cashtag|account_id|customer_account_id|hashed_account_email_address|user_id|driver_id|vehicle_number|alphanumeric_id|unspecified_id|billing_agreement_id|customer_reference|buyer_address|transaction_hash"),
@@ -183,5 +193,5 @@ RULES: tuple[Rule, ...] = (
     Rule("safe", "URLs the merchant configured or publishes, and Stripe's docs and dashboard links", name=r"url|return_url|success_url|cancel_url|refresh_url|default_return_url|terms_of_service_url|privacy_policy_url|specified_commercial_transactions_act_url|info_url|image_url|images|logo_url|background_image_url|product_url|\w*_asset_urls_\w+|connect_src|image_src|endpoints_granted|endpoints_pending|doc_url|request_log_url"),
     Rule("safe", "requirement and field lists, permissions", name=r"currently_due|eventually_due|past_due|pending_verification|alternative_fields_due|original_fields_due|requirement|minimum|additional|missing_fields|field|columns|default_columns|fields|param|permissions_granted|permissions_pending"),
     Rule("safe", "API versions and event routing", name=r"api_version|snapshot_api_version|enabled_events|events_from|context|snapshot_event|aws_\w+|azure_\w+"),
-    Rule("safe", "numbers written as strings", name=r"\w*_decimal|metric_tons|percentage"),
+    Rule("safe", "numbers written as strings: decimal amounts, quantities, percentages", name=r"\w*_decimal|\w*amount\w*|metric_tons|percentage"),
 )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.stripe_fields._read import Expandable, ListOf, MapOf, Model, ModelError, Nested, OneOf, Page, Prim, Resource, Type
-from tools.stripe_fields._rules import RULES, Site, object_refs
+from tools.stripe_fields._rules import RULES, Site, name_rules, object_refs
 
 _KIND_CODES = {"str": "s", "enum": "e", "int": "i", "float": "f", "decimal": "d", "bool": "b", "any": "a"}
 # Where the SDK types a field as "any object" but the API says which: (object, path) -> entry.
@@ -56,6 +56,7 @@ def build_table(model: Model, overrides: list[Override], operations: dict[str, s
         "operations": operations,
         "anywhere": anywhere(objects),
         "by_name": by_name(objects),
+        "name_rules": name_rules(),
         "objects": objects,
     }
     return table, report
