@@ -109,10 +109,11 @@ def _objects_in(value: Any) -> int:
 
 
 def _loads(text: str) -> Any:
+    # Only counted, never forwarded: orjson reading an integer beyond 64 bits as a double is harmless here.
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        pass  # orjson refuses integers beyond 64 bits, which json reads
+        pass  # NaN or Infinity, which json reads
     try:
         return json.loads(text)
     except ValueError:
