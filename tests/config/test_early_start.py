@@ -26,7 +26,7 @@ from mcp_guard.transports.process import KEY_ENV_VAR
 TEST_KEY = "sk_test_51FAKEearlyStart00000000000000000000000000aBcD"
 LIVE_RESTRICTED = "rk_live_51FAKEearlyStart00000000000000000000000000aBcD"
 LIVE_SECRET = "sk_live_51FAKEearlyStart00000000000000000000000000aBcD"
-ENVIRON = {"STRIPE_TEST_KEY": TEST_KEY, "STRIPE_LIVE_KEY": LIVE_RESTRICTED, "HOME": "/home/someone", "PATH": os.environ.get("PATH", "")}
+ENVIRON = {"STRIPE_TEST_KEY": TEST_KEY, "STRIPE_LIVE_KEY": LIVE_RESTRICTED, "SK_LIVE_KEY": LIVE_SECRET, "HOME": "/home/someone", "PATH": os.environ.get("PATH", "")}
 
 
 def config(tmp_path: Path, body: str) -> Path:
@@ -74,8 +74,8 @@ STARTS_EARLY = {
     "unrestricted live key the profile allows": ("""
         upstream: {command: cat}
         profiles:
-          live: {mode: live, api_key: "%s", allow_unrestricted_live_key: true, audit: {dir: audit}}
-        """ % LIVE_SECRET, "live", []),
+          live: {mode: live, api_key: "${SK_LIVE_KEY}", allow_unrestricted_live_key: true, audit: {dir: audit}}
+        """, "live", []),
 }
 
 
@@ -102,23 +102,23 @@ NEVER_EARLY = {
     "a live key in a test profile": ("""
         upstream: {command: cat}
         profiles:
-          test: {mode: test, api_key: "%s", audit: {dir: audit}}
-        """ % LIVE_RESTRICTED, "test", []),
+          test: {mode: test, api_key: "${STRIPE_LIVE_KEY}", audit: {dir: audit}}
+        """, "test", []),
     "a test key in a live profile": ("""
         upstream: {command: cat}
         profiles:
-          live: {mode: live, api_key: "%s", audit: {dir: audit}}
-        """ % TEST_KEY, "live", []),
+          live: {mode: live, api_key: "${STRIPE_TEST_KEY}", audit: {dir: audit}}
+        """, "live", []),
     "an unrestricted live key": ("""
         upstream: {command: cat}
         profiles:
-          live: {mode: live, api_key: "%s", audit: {dir: audit}}
-        """ % LIVE_SECRET, "live", []),
+          live: {mode: live, api_key: "${SK_LIVE_KEY}", audit: {dir: audit}}
+        """, "live", []),
     "allow_unrestricted_live_key as a string": ("""
         upstream: {command: cat}
         profiles:
-          live: {mode: live, api_key: "%s", allow_unrestricted_live_key: "yes", audit: {dir: audit}}
-        """ % LIVE_SECRET, "live", []),
+          live: {mode: live, api_key: "${SK_LIVE_KEY}", allow_unrestricted_live_key: "yes", audit: {dir: audit}}
+        """, "live", []),
     "a truncated key": ("""
         upstream: {command: cat}
         profiles:
@@ -144,10 +144,10 @@ NEVER_EARLY = {
           test: {mode: test, audit: {dir: audit}}
         """, "test", ["npx", "@stripe/mcp", "--api-key", TEST_KEY]),
     "a key in the upstream's env": ("""
-        upstream: {command: cat, env: {STRIPE_API_KEY: "%s"}}
+        upstream: {command: cat, env: {STRIPE_API_KEY: "${SK_LIVE_KEY}"}}
         profiles:
           test: {mode: test, audit: {dir: audit}}
-        """ % LIVE_SECRET, "test", []),
+        """, "test", []),
     "an HTTP upstream": ("""
         upstream: {url: "https://mcp.stripe.com"}
         profiles:
@@ -189,3 +189,36 @@ NEVER_EARLY = {
 @pytest.mark.parametrize(("body", "profile", "command"), NEVER_EARLY.values(), ids=NEVER_EARLY.keys())
 def test_nothing_starts_early_when_the_key_or_the_upstream_is_not_plainly_fine(tmp_path: Path, body: str, profile: str, command: list[str]) -> None:
     assert early_command(read_config_file(config(tmp_path, body), ENVIRON), profile, command) is None
+
+
+def test_an_early_upstream_the_validated_config_would_not_start_is_killed_and_replaced(tmp_path: Path) -> None:
+    import subprocess
+
+    from mcp_guard.early_start import EarlyUpstream
+    from mcp_guard.serve import _start_upstream
+    from mcp_guard.transports.process import kill_group, spawn, stdio_command
+
+    path = config(tmp_path, """
+        upstream: {command: cat, args: ["-u"]}
+        profiles:
+          test: {mode: test, api_key: "${STRIPE_TEST_KEY}", audit: {dir: audit}}
+        """)
+    resolved = resolve_loaded(validate_config_file(read_config_file(path, ENVIRON)), "test")
+    stale = stdio_command("cat", [], {}, None, TEST_KEY)  # not what the validated config starts
+    early = EarlyUpstream(stale, spawn(stale))
+    child = _start_upstream(resolved, early)
+    try:
+        assert child is not None and child is not early.child
+        assert early.child.poll() is not None  # killed before anything was sent to it
+        assert child.args[1:] == ["-u"]
+    finally:
+        if child is not None:
+            kill_group(child)
+    same = validated_command(path, "test", [], ENVIRON)
+    assert same is not None
+    kept = EarlyUpstream(same, spawn(same))
+    try:
+        assert _start_upstream(resolved, kept) is kept.child and kept.child.poll() is None
+    finally:
+        kill_group(kept.child)
+    assert isinstance(kept.child, subprocess.Popen)
