@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from mcp_guard.config import Mode
+from mcp_guard.json_in_text import TooManyFragments, json_documents
 
 MAX_DEPTH = 64  # nesting, counting JSON parsed out of strings; deeper values are refused
 MAX_JSON_TEXT = 16 * 1024 * 1024
@@ -23,7 +24,8 @@ def find_livemode_mismatch(value: Any, mode: Mode) -> str | None:
     """JSON pointer of the first object whose `livemode` is not `mode`, or None.
 
     Strings holding JSON (an MCP text content item) are parsed and searched too; the pointer
-    then continues into the parsed document (`/content/0/text/data/0`). Values nested deeper
+    then continues into the parsed document (`/content/0/text/data/0`). A text holding JSON
+    among other text is searched document by document (`/content/0/text/1/data/0`). Values nested deeper
     than MAX_DEPTH are reported as a mismatch (fail closed) with the pointer where the search stopped.
     """
     contradiction = _LIVE_TRUE if mode is Mode.TEST else _LIVE_FALSE
@@ -47,7 +49,10 @@ def _search(node: Any, expected: bool, contradiction: re.Pattern[str], depth: in
     elif isinstance(node, list):
         children = enumerate(node)
     elif isinstance(node, str):
-        parsed = _parse_json_text(node, contradiction)
+        try:
+            parsed = _parse_json_text(node, contradiction)
+        except TooManyFragments:
+            return []  # cannot be checked: fail closed
         children = () if parsed is None else ((_SAME_PLACE, parsed),)
     else:
         return None
@@ -77,11 +82,15 @@ def _parse_json_text(text: str, contradiction: re.Pattern[str]) -> Any:
     \\u escape could spell the key or the value in a way the regex misses, so it forces a parse.
     """
     stripped = text.strip()
-    if not stripped or stripped[0] not in "{[" or len(stripped) > MAX_JSON_TEXT:
+    if not stripped or len(stripped) > MAX_JSON_TEXT or not ("{" in stripped or "[" in stripped):
         return None
     if "\\u" not in stripped and not contradiction.search(stripped):
         return None
-    try:
-        return json.loads(stripped)
-    except ValueError:
-        return None
+    if stripped[0] in "{[":
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    # JSON among other text (a prefix, a code fence, a BOM, one document per line): each document,
+    # as a list. TooManyFragments (a text that cannot be checked) reaches _search: a mismatch.
+    return [value for _, _, value in json_documents(stripped)] or None

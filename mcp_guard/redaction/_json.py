@@ -38,6 +38,7 @@ def _finite(text: str) -> float:
 
 
 _FINITE = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+_PLAIN = json.JSONDecoder()
 
 
 def parse(text: str) -> tuple[Any, bool]:
@@ -48,8 +49,21 @@ def parse(text: str) -> tuple[Any, bool]:
         return json.loads(text), False
 
 
-def serialize(value: Any, *, pretty: bool, fast: bool) -> str:
-    """Compact (or indent=2 when the original was pretty-printed), non-ASCII kept as is."""
+def parse_at(text: str, start: int) -> tuple[Any, int, bool]:
+    """The JSON document starting at `start` of a longer text: (value, end, orjson_may_serialize)."""
+    try:
+        value, end = _FINITE.raw_decode(text, start)
+        return value, end, True
+    except _NotFinite:
+        value, end = _PLAIN.raw_decode(text, start)
+        return value, end, False
+
+
+def serialize(value: Any, *, pretty: bool, fast: bool, spaced: bool = False) -> str:
+    """Compact (or indent=2 when the original was pretty-printed, or with Python's `", "` and
+    `": "` separators when `spaced`), non-ASCII kept as is."""
+    if spaced and not pretty:
+        return json.dumps(value, ensure_ascii=False)
     if fast and orjson is not None:
         try:
             return orjson.dumps(value, option=orjson.OPT_INDENT_2 if pretty else 0).decode("utf-8")

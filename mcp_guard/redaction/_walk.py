@@ -28,6 +28,7 @@ from itertools import filterfalse
 from typing import TYPE_CHECKING, Any
 
 from mcp_guard.errors import RedactionError
+from mcp_guard.json_in_text import TooManyFragments, json_documents
 from mcp_guard.redaction import _json
 from mcp_guard.redaction._codegen import node_walks
 from mcp_guard.redaction._compile import (
@@ -664,6 +665,15 @@ class Walk:
             embedded = self.embedded(s, path, key, depth)
             if embedded is not None:
                 return embedded
+        if "{" in s or "[" in s:
+            mixed = self.mixed(s, path, key, depth)
+            if mixed is not None:
+                return mixed
+        return self.scan(s, path, key)
+
+    def scan(self, s: str, path: Any, key: Any) -> str:
+        """Text that holds no JSON: the detectors and the values learned so far."""
+        self.pend = False
         new = s
         hits = self.hits
         if len(s) >= _SHORTEST:
@@ -687,6 +697,44 @@ class Walk:
             raise RedactionError("embedded JSON nests too deeply to redact") from exc
         except ValueError:
             return None
+        return self.document_text(parsed, s, fast, path, key, depth)
+
+    def mixed(self, s: str, path: Any, key: Any, depth: int) -> str | None:
+        """A text holding JSON documents among other text (prose around them, a code fence, a BOM,
+        one per line): each document redacted as a document, the rest scanned; None if it holds none."""
+        fast: dict[int, bool] = {}
+
+        def decode(text: str, start: int) -> tuple[Any, int]:
+            value, end, fast[start] = _json.parse_at(text, start)
+            return value, end
+
+        try:
+            documents = json_documents(s, decode)
+        except RecursionError as exc:
+            raise RedactionError("JSON inside a text nests too deeply to redact") from exc
+        except TooManyFragments as exc:
+            raise RedactionError(str(exc)) from exc
+        if not documents:
+            return None
+        parts: list[str] = []
+        pend = False
+        last = 0
+        for start, end, value in documents:
+            if start > last:
+                parts.append(self.scan(s[last:start], path, key))
+                pend = pend or self.pend
+            parts.append(self.document_text(value, s[start:end], fast[start], path, key, depth, keep_spacing=True))
+            last = end
+        if last < len(s):
+            parts.append(self.scan(s[last:], path, key))
+            pend = pend or self.pend
+        self.pend = pend
+        new = "".join(parts)
+        return s if new == s else new
+
+    def document_text(self, parsed: Any, original: str, fast: bool, path: Any, key: Any, depth: int, *, keep_spacing: bool = False) -> str:
+        """A JSON document parsed out of a text, redacted: `original` itself when nothing changed.
+        With `keep_spacing` (a document among prose), one written `{"a": 1}` is written back so."""
         outer = self.pending
         self.pending = []
         before = len(self.changes)
@@ -695,8 +743,9 @@ class Walk:
         self.pending = outer
         self.pend = False
         if len(self.changes) == before:
-            return s
-        return _json.serialize(new, pretty="\n" in s, fast=fast)
+            return original
+        spaced = keep_spacing and '": ' in original
+        return _json.serialize(new, pretty="\n" in original, fast=fast, spaced=spaced)
 
     def settle(self, pending: list[tuple[Any, Any, str, int, Any]]) -> None:
         """Phase two: rescan text scanned before the walk learned more values."""

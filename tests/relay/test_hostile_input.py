@@ -108,7 +108,7 @@ async def test_a_message_nested_a_million_deep_does_not_crash_the_guard(tmp_path
 # ---- upstream -> guard -----------------------------------------------------------------------
 
 UPSTREAM_ANSWERS = [
-    ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}],"deep":' + nested(1000) + "}}", "deeper than 64 levels"),
+    ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}],"deep":@NESTED:1000@}}', "deeper than 64 levels"),
     ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}],"deep":' + nested(80) + "}}", "deeper than 64 levels"),
     ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"jenny\\ud800"}]}}', "unpaired UTF-16 surrogate"),
     ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}],"amount":NaN}}', "NaN is not a JSON number"),
@@ -150,7 +150,7 @@ async def test_an_upstream_answer_over_the_size_limit_is_answered_at_once_naming
     assert record["outcome"] == "jsonrpc_error" and "65536-byte limit" in record["error"]
 
 
-@pytest.mark.parametrize("params", ['{"deep":' + nested(500) + "}", '{"text":"\\ud800"}', '{"n":NaN}'], ids=["deep", "surrogate", "nan"])
+@pytest.mark.parametrize("params", ['{"deep":@NESTED:500@}', '{"text":"\\ud800"}', '{"n":NaN}'], ids=["deep", "surrogate", "nan"])
 async def test_a_hostile_upstream_request_is_refused_to_the_upstream_and_never_reaches_the_client(tmp_path: Path, params: str) -> None:
     client, received = await start(tmp_path)
     line = '{"jsonrpc":"2.0","id":@ID@,"method":"sampling/createMessage","params":' + params + "}"

@@ -11,8 +11,9 @@
                         tools/call (answering with a task, as a task-capable server would)
 
 Tools (all `read`-safe names; the test's profile allows them):
-- `raw {"line": T}`: answer with the line T verbatim, "@ID@" replaced by the request's id as JSON;
-  so a test can send what no well-behaved server would (deep nesting, NaN, "\\ud800", huge lines).
+- `raw {"line": T}`: answer with the line T verbatim, "@ID@" replaced by the request's id as JSON
+  and "@NESTED:N@" by N nested arrays; so a test can send what no well-behaved server would (deep
+  nesting, NaN, "\\ud800", huge lines) without its own arguments nesting that deep.
 - `ask_raw {"line": T}`: send the line T (a request or notification of the upstream's own,
   "@ID@" replaced by a fresh id) to the client, then answer `sent`.
 - `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 from typing import Any
@@ -59,6 +61,11 @@ def flood_stderr(size: int) -> None:
         size -= len(line)
 
 
+def expand(line: str) -> str:
+    """"@NESTED:N@" -> N nested arrays around a 1 (the arguments that carry the line stay shallow)."""
+    return re.sub(r"@NESTED:(\d+)@", lambda m: "[" * int(m.group(1)) + "1" + "]" * int(m.group(1)), line)
+
+
 def text(value: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": value}]}
 
@@ -69,9 +76,9 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         respond(request_id, {"task": {"taskId": "task-1", "status": "working", "createdAt": "2026-01-01T00:00:00Z", "ttl": 60000}})
         return
     if name == "raw":
-        send_line(arguments["line"].replace("@ID@", json.dumps(request_id)))
+        send_line(expand(arguments["line"]).replace("@ID@", json.dumps(request_id)))
     elif name == "ask_raw":
-        send_line(arguments["line"].replace("@ID@", json.dumps("upstream-1")))
+        send_line(expand(arguments["line"]).replace("@ID@", json.dumps("upstream-1")))
         respond(request_id, text("sent"))
     elif name == "flood_stderr":
         threading.Thread(target=flood_stderr, args=(int(arguments["bytes"]),)).start()
