@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -355,12 +356,12 @@ class Guard:
             "client": dict(client) if client is not None else None,
             "request_id": call.client_id,
             "method": call.method,
-            "tool": call.tool,
+            "tool": self._name_of(call.tool),
             "operation": decision.operation.value if decision is not None and call.tool is not None else None,
-            "operation_id": decision.operation_id if decision is not None else None,
+            "operation_id": self._name_of(decision.operation_id) if decision is not None else None,
             "decision": "allow" if decision is not None and decision.allowed else "deny",
             "rule": decision.rule if decision is not None else None,
-            "reason": decision.reason if decision is not None else None,
+            "reason": self._reason_of(decision, call) if decision is not None else None,
             "arguments": call.audit_arguments,
             "outcome": outcome.value,
             "error": self._redact_text(error) if error is not None else None,
@@ -369,6 +370,18 @@ class Guard:
             "redactions": dict(call.redactions),
             "decision_id": _decision_id(),
         })
+
+    def _name_of(self, name: str | None) -> str | None:
+        """A tool name or operation id as recorded: the client chose it, so anything but a plain
+        name (`list_customers`, `GetCustomers`) is recorded redacted, like an error text."""
+        return name if name is None or _PLAIN_NAME.fullmatch(name) else self._redact_text(name)
+
+    def _reason_of(self, decision: Decision, call: Call) -> str:
+        """A decision's reason quotes the tool name and operation id: redacted when they are not plain."""
+        chosen = (call.tool, decision.operation_id)
+        if all(name is None or _PLAIN_NAME.fullmatch(name) for name in chosen):
+            return decision.reason
+        return self._redact_text(decision.reason) or ""
 
     def _redact_text(self, text: str | None) -> str | None:
         """Error texts are recorded as redacted as what the client sees (they may quote upstream data)."""
@@ -379,6 +392,9 @@ class Guard:
         except RedactionError:
             return "[an error text that could not be redacted was not recorded]"
         return redacted
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,200}")
 
 
 def _decision_id() -> str:

@@ -12,6 +12,10 @@ from mcp_guard.redaction import Redacted, Redactor
 
 logger = logging.getLogger("mcp_guard")
 
+# Upstream messages whose member carries JSON that no schema describes (MCP leaves its shape to the
+# server): it gets the unknown-field rule, so a customer logged as `data` is masked like a new field.
+FREE_FORM = {"notifications/message": "data", "sampling/createMessage": "metadata"}
+
 
 class RedactionFilter(ResponseFilter):
     def __init__(self, redactor: Redactor) -> None:
@@ -32,11 +36,15 @@ class RedactionFilter(ResponseFilter):
         if params is None:
             return message
         try:
+            free = FREE_FORM.get(str(message.get("method")))
+            if free is not None and isinstance(params, dict) and params.get(free) is not None:
+                inner = self._redactor.redact_free_form(params[free])
+                params = {**params, free: inner.value}
             redaction = self._redactor.redact(params)
         except RedactionError as exc:
             logger.warning("dropped upstream %s: it could not be redacted (%s)", message.get("method"), exc)
             return None
-        return {**message, "params": redaction.value} if redaction.changed else message
+        return {**message, "params": redaction.value} if redaction.changed or params is not message["params"] else message
 
     def _redact(self, call: Call, value: dict[str, Any], what: str) -> Redacted:
         try:

@@ -1,7 +1,9 @@
 """Tool-call arguments as the audit trail keeps them.
 
-Arguments are untyped JSON (keys sensitive anywhere, detectors, learned values), except a Stripe
-search query (`query`, or `parameters.query` of `stripe_api_read`): each clause's value is masked
+Arguments are untyped JSON, read as a create or update call's body would be: a key takes the
+class its name has most often in Stripe's model (`name`, `line1`, `description`, `email` are
+masked; `country`, `currency`, `type` are not), other strings pass the detectors and learned
+values. A Stripe search query (`query`, or `parameters.query` of `stripe_api_read`): each clause's value is masked
 by the class of the field it filters on, looked up in the field table for the operation's object
 type (`email:"jenny@example.com"` -> `email:"[redacted:email]"`; `status:"active"` stays). A query
 that does not parse is masked whole.
@@ -21,6 +23,7 @@ _SAFE_WITHOUT_TYPE = frozenset({"status", "amount", "currency", "created", "acti
 
 
 def redact_arguments(walk: Walk, arguments: Any) -> Any:
+    walk.anywhere = walk.compiled.table.usual_by_name  # `create_customer {"name": ...}`: a person's name
     if isinstance(arguments, dict):
         arguments = _with_masked_queries(walk, arguments)
     return walk.top(arguments)

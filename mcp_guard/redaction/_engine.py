@@ -94,6 +94,11 @@ class Redactor:
             raise RedactionError(f"redact_text needs a str, not {type(text).__name__}")
         return self._run(lambda walk: walk.settle_root_string(walk.text(text, None, ROOT, 0)), None)
 
+    def redact_free_form(self, value: Any) -> Redacted:
+        """JSON no schema describes (a log notification's `data`, a sampling request's `metadata`):
+        every field the unknown-field rule, so strings are masked in live and scanned in test."""
+        return self._run(lambda walk: walk.free_form(value), None)
+
     def redact_arguments(self, arguments: Any) -> Redacted:
         """A tool call's arguments as the audit trail keeps them: PII masked, Stripe search queries included."""
         return self._run(lambda walk: redact_arguments(walk, arguments), None)

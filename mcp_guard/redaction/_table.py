@@ -31,6 +31,7 @@ class FieldTable:
     anywhere: dict[str, str]  # field name -> class, for keys with one sensitive class wherever they occur (generated)
     by_name: dict[str, str]  # field name -> the most sensitive class it has anywhere: for fields the table does not know
     name_rules: tuple[tuple[str, str], ...]  # (name regex, class): the generator's rules on names alone, in order
+    usual_by_name: dict[str, str]  # field name -> the class it has most often, when sensitive: for tool-call arguments
 
     def type_for_tool(self, tool: str | None) -> str | None:
         """The object type a legacy tool returns: `list_payment_intents` -> payment_intent."""
@@ -74,6 +75,7 @@ def _parse(raw: bytes) -> FieldTable:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
         objects = data["objects"]
         rules = tuple((str(pattern), str(cls)) for pattern, cls in data["name_rules"])
-        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]), dict(data["by_name"]), rules)
+        return FieldTable(str(data["stripe"]), objects, dict(data["operations"]), dict(data["anywhere"]), dict(data["by_name"]), rules,
+                          dict(data["usual_by_name"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RedactionError(f"the Stripe field table {TABLE_RESOURCE} is corrupt ({exc})") from exc

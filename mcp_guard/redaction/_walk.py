@@ -148,6 +148,15 @@ class Walk:
         self.settle(self.pending)
         return new
 
+    def free_form(self, value: Any) -> Any:
+        """Arbitrary JSON outside Stripe's objects and MCP's envelopes: all of it unknown fields."""
+        new = self.unknown_value(value, None, ROOT, 0, False)
+        if type(new) is str and self.pend:
+            self.pend = False
+            return self.settle_root_string(new)
+        self.settle(self.pending)
+        return new
+
     def settle_root_string(self, text: str) -> str:
         holder = [text]
         self.pending.append((holder, 0, text, self.learned.version, None))
@@ -184,6 +193,8 @@ class Walk:
             elif t is dict:
                 if top and k == "structuredContent":
                     nv = self.document(v, (k, path), depth + 1, owned)
+                elif anywhere.get(k) == "metadata":  # tool-call arguments: `metadata` is the merchant's map
+                    nv = self.map(v, (LEAF, self.compiled.leaf("metadata")), (k, path), depth + 1, owned)
                 else:
                     nv = self.untyped_dict(v, (k, path), depth + 1, owned)
             elif t is list:

@@ -31,6 +31,9 @@ class BrokenRedactor:
     def redact_arguments(self, value: Any) -> Redacted:
         return self.redact(value)
 
+    def redact_free_form(self, value: Any) -> Redacted:
+        return self.redact(value)
+
     def redact_text(self, text: str) -> Redacted:
         raise RedactionError("cannot scan")
 

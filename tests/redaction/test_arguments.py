@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from mcp_guard.redaction import RedactionSettings, Redactor, build_redactor
 from tests.redaction.conftest import TEST_KEY
 
@@ -61,3 +63,18 @@ def test_the_callers_arguments_are_not_mutated(test_redactor: Redactor):
     args = read("GetCustomersSearch", query="email:'jenny@example.com'")
     test_redactor.redact_arguments(args)
     assert args == read("GetCustomersSearch", query="email:'jenny@example.com'")
+
+
+def test_a_create_calls_body_is_recorded_without_the_persons_name_address_description_or_metadata(test_redactor: Redactor,
+                                                                                                 live_redactor: Redactor):
+    body = {"name": "Jenny Rosen", "email": "jenny@example.com", "phone": "+1 555 010 9999", "description": "Prefers calls after 6pm",
+            "address": {"line1": "510 Townsend St", "city": "San Francisco", "postal_code": "94103", "country": "US"},
+            "metadata": {"crm_note": "call Jenny at home"}, "currency": "usd", "limit": 10}
+    for redactor in (test_redactor, live_redactor):
+        for arguments in (body, {"stripe_api_operation_id": "PostCustomers", "parameters": body}):
+            out = json.dumps(redactor.redact_arguments(arguments).value)
+            hidden = ("Jenny", "jenny@example.com", "555 010", "6pm", "510 Townsend", "San Francisco", "94103", "call Jenny")
+            assert not [value for value in hidden if value in out], out
+            # What the name usually is in Stripe's model decides: a country and a currency are codes, kept.
+            assert '"country": "US"' in out and '"currency": "usd"' in out and '"limit": 10' in out
+            assert "PostCustomers" in out or "stripe_api_operation_id" not in arguments

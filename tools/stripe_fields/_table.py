@@ -56,6 +56,7 @@ def build_table(model: Model, overrides: list[Override], operations: dict[str, s
         "operations": operations,
         "anywhere": anywhere(objects),
         "by_name": by_name(objects),
+        "usual_by_name": usual_by_name(objects),
         "name_rules": name_rules(),
         "objects": objects,
     }
@@ -85,13 +86,34 @@ def by_name(objects: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def usual_by_name(objects: dict[str, Any]) -> dict[str, str]:
+    """The class each string field name has most often in Stripe's model, when that is not `safe`
+    (ties: the most sensitive). The runtime reads tool-call arguments by it: a `name` is a person's
+    in most objects, a `country` a country code in all but an IP address's location.
+    """
+    out: dict[str, str] = {}
+    for name, counts in sorted(_class_counts_by_name(objects, "s").items()):
+        top = max(counts.values())
+        sensitive = next((cls for cls in SEVERITY if counts.get(cls) == top), None)
+        if sensitive is not None and name not in _GENERIC_NAMES:
+            out[name] = sensitive
+    return out
+
+
 def _classes_by_name(objects: dict[str, Any]) -> dict[str, set[str]]:
-    seen: dict[str, set[str]] = {}
+    return {name: set(counts) for name, counts in _class_counts_by_name(objects, "sifdeab").items()}
+
+
+def _class_counts_by_name(objects: dict[str, Any], kinds: str) -> dict[str, dict[str, int]]:
+    """Per field name, how many of its occurrences (leaves of these type codes) have each class."""
+    seen: dict[str, dict[str, int]] = {}
 
     def visit(name: str, entry: Any) -> None:
         if isinstance(entry, str):
-            if entry[:1] in "sifdeab" and not entry.startswith(("@", "x@", "~")):
-                seen.setdefault(name, set()).add(entry.split(":", 1)[1] if ":" in entry else "safe")
+            if entry[:1] in kinds and not entry.startswith(("@", "x@", "~")):
+                cls = entry.split(":", 1)[1] if ":" in entry else "safe"
+                counts = seen.setdefault(name, {})
+                counts[cls] = counts.get(cls, 0) + 1
         elif isinstance(entry, dict):
             for child, sub in entry.items():
                 visit(child, sub)
