@@ -1,7 +1,8 @@
 """JSON-RPC 2.0 framing for a dict-level relay (pure: no I/O).
 
-Messages stay plain dicts end to end, so vendor fields, `_meta` and unknown members pass through
-untouched. This module only decides what kind of message a line holds, or why it is not one.
+Messages stay plain dicts end to end, so vendor fields and `_meta` inside `params`, `result` and
+`error` pass through untouched. This module decides what kind of message a line holds, or why it
+is not one; and what of an upstream message may reach the client at all (`defined_members`).
 
 One rule for both directions (client lines and upstream lines): a line is refused, never repaired,
 when it is not strict JSON or holds what no peer could be sent:
@@ -301,6 +302,24 @@ def kind_of(message: Message) -> Kind:
     if "method" in message:
         return Kind.REQUEST if "id" in message else Kind.NOTIFICATION
     return Kind.RESPONSE
+
+
+# The members JSON-RPC 2.0 defines, by kind: only these are ever passed from the upstream to the
+# client, since the filters (redaction first) look at nothing else.
+_MEMBERS = {
+    Kind.REQUEST: ("id", "method", "params"),
+    Kind.NOTIFICATION: ("method", "params"),
+    Kind.RESPONSE: ("id", "result", "error"),
+}
+
+
+def defined_members(message: Message) -> Message:
+    """A copy of an accepted message with only the members JSON-RPC 2.0 defines for its kind."""
+    rebuilt: Message = {"jsonrpc": "2.0"}
+    for name in _MEMBERS[kind_of(message)]:
+        if name in message:
+            rebuilt[name] = message[name]
+    return rebuilt
 
 
 def error_response(request_id: RequestId | None, code: int, text: str, data: Any = None) -> Message:

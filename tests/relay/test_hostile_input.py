@@ -186,3 +186,43 @@ async def test_every_answer_the_guard_writes_is_strict_json(tmp_path: Path) -> N
         strict_json(line)
         line.decode("utf-8")  # raises on anything that is not UTF-8, a lone surrogate included
     assert len(lines) == len(UPSTREAM_ANSWERS) + len(CLIENT_LINES) + 1
+
+
+# ---- members JSON-RPC does not define --------------------------------------------------------
+
+PII = "jenny.rosen@example.com 4242424242424242"
+DEFINED = {"jsonrpc", "id", "method", "params", "result", "error"}
+
+
+@pytest.mark.parametrize("template", [
+    '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}]},"leak":"@PII@","extra":{"card":"@PII@"}}',
+    '{"jsonrpc":"2.0","id":@ID@,"error":{"code":-32000,"message":"boom"},"leak":"@PII@"}',
+], ids=["result", "error"])
+async def test_an_upstream_answer_reaches_the_client_with_only_the_members_json_rpc_defines(tmp_path: Path, template: str) -> None:
+    client, _ = await start(tmp_path)
+    try:
+        with anyio.fail_after(20):
+            answer = await client.call("tools/call", {"name": "raw", "arguments": {"line": template.replace("@PII@", PII)}})
+    finally:
+        await client.aclose()
+    assert set(answer) <= DEFINED and ("result" in answer) != ("error" in answer), answer
+    assert "jenny.rosen" not in json.dumps(answer) and "4242" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("line", [
+    '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1},"extra":"@PII@"}',
+    '{"jsonrpc":"2.0","method":"notifications/weird","leak":{"email":"@PII@"}}',
+    '{"jsonrpc":"2.0","id":@ID@,"method":"roots/list","leak":"@PII@"}',
+    '{"jsonrpc":"2.0","id":@ID@,"method":"roots/list","result":{"leak":"@PII@"}}',
+], ids=["progress", "unknown-notification", "server-request", "server-request-with-result"])
+async def test_an_upstream_request_or_notification_reaches_the_client_with_only_the_members_json_rpc_defines(tmp_path: Path, line: str) -> None:
+    client, _ = await start(tmp_path)
+    try:
+        with anyio.fail_after(20):
+            sent = await client.call("tools/call", {"name": "ask_raw", "arguments": {"line": line.replace("@PII@", PII)}})
+    finally:
+        await client.aclose()
+    assert sent["result"]["content"][0]["text"] == "sent"
+    [message] = client.inbox
+    assert set(message) <= DEFINED and "result" not in message, message
+    assert "jenny.rosen" not in json.dumps(message) and "4242" not in json.dumps(message)
