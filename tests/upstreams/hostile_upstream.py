@@ -13,6 +13,8 @@
 Tools (all `read`-safe names; the test's profile allows them):
 - `raw {"line": T}`: answer with the line T verbatim, "@ID@" replaced by the request's id as JSON;
   so a test can send what no well-behaved server would (deep nesting, NaN, "\\ud800", huge lines).
+  With `"latin1": true` each character of T is written as the one byte it stands for, so
+  "\\u00ff" becomes the byte 0xFF: lines that are not UTF-8.
 - `ask_raw {"line": T}`: send the line T (a request or notification of the upstream's own,
   "@ID@" replaced by a fresh id) to the client, then answer `sent`.
 - `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
@@ -69,7 +71,12 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         respond(request_id, {"task": {"taskId": "task-1", "status": "working", "createdAt": "2026-01-01T00:00:00Z", "ttl": 60000}})
         return
     if name == "raw":
-        send_line(arguments["line"].replace("@ID@", json.dumps(request_id)))
+        line = arguments["line"].replace("@ID@", json.dumps(request_id))
+        if arguments.get("latin1"):
+            sys.stdout.buffer.write(line.encode("latin-1") + b"\n")
+            sys.stdout.buffer.flush()
+        else:
+            send_line(line)
     elif name == "ask_raw":
         send_line(arguments["line"].replace("@ID@", json.dumps("upstream-1")))
         respond(request_id, text("sent"))
