@@ -7,6 +7,8 @@
     --stderr-on-initialize F
                         on `initialize`, copy file F to stderr and never answer it (like
                         @stripe/mcp 0.3.x offline, which prints its fetch error and hangs)
+    --extra-tools F     list the tool names of the JSON list in file F too (look-alikes, say;
+                        a call to one is answered "unknown tool")
     --tasks             advertise the 2025-11-25 `tasks` capability and accept task-augmented
                         tools/call (answering with a task, as a task-capable server would)
 
@@ -95,6 +97,15 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         send_line(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": -32602, "message": f"unknown tool {name}"}}))
 
 
+def extra_tools() -> list[str]:
+    path = option("--extra-tools")
+    if path is None:
+        return []
+    with open(path) as file:
+        names: list[str] = json.load(file)
+    return names
+
+
 def main() -> None:
     received, pid_file = option("--received"), option("--pid-file")
     if pid_file:
@@ -120,7 +131,7 @@ def main() -> None:
             respond(request_id, {"protocolVersion": params.get("protocolVersion", "2025-11-25"), "capabilities": capabilities,
                                  "serverInfo": {"name": "hostile", "version": "1"}})
         elif method == "tools/list":
-            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS]})
+            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS + extra_tools()]})
         elif method == "tools/call":
             call_tool(request_id, params)
         elif method.startswith("tasks/"):
