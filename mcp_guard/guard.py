@@ -215,6 +215,7 @@ class Guard:
     def _filtered(self, call: Call, message: Message) -> tuple[Message, Outcome]:
         """The answer after the response filters, or the error that replaces it, and its outcome."""
         filters = self._pipeline.response_filters
+        message = _defined_only(message)
         if "error" in message:
             error: dict[str, Any] = message["error"]
             try:
@@ -244,7 +245,7 @@ class Guard:
 
     def from_upstream(self, message: Message) -> Message | None:
         """An upstream request or notification as the client may see it; None drops it."""
-        visible: Message | None = message
+        visible: Message | None = _defined_only(message)
         for step in self._pipeline.response_filters:
             if visible is None:
                 break
@@ -403,6 +404,16 @@ def _decision_id() -> str:
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     return raw.hex()
+
+
+def _defined_only(message: Message) -> Message:
+    """An upstream message rebuilt from the members JSON-RPC defines: the filters see only those,
+    so anything else could reach the client unfiltered. The count is logged, never the values."""
+    rebuilt = jsonrpc.defined_members(message)
+    dropped = sum(1 for name in message if name not in rebuilt)
+    if dropped:
+        logger.debug("dropped %d member(s) of an upstream message that JSON-RPC does not define", dropped)
+    return rebuilt
 
 
 def _refusal(call: Call, code: int, text: str, outcome: Outcome = Outcome.JSONRPC_ERROR) -> tuple[Message, Outcome]:

@@ -1,7 +1,8 @@
 """JSON-RPC 2.0 framing for a dict-level relay (pure: no I/O).
 
-Messages stay plain dicts end to end, so vendor fields, `_meta` and unknown members pass through
-untouched. This module only decides what kind of message a line holds, or why it is not one.
+Messages stay plain dicts end to end, so vendor fields and `_meta` inside `params`, `result` and
+`error` pass through untouched. This module decides what kind of message a line holds, or why it
+is not one; and what of an upstream message may reach the client at all (`defined_members`).
 
 One rule for both directions (client lines and upstream lines): a line is refused, never repaired,
 when it is not strict JSON or holds what no peer could be sent:
@@ -12,7 +13,10 @@ when it is not strict JSON or holds what no peer could be sent:
 - a string (a key or a value) holding an unpaired UTF-16 surrogate escape such as `"\\ud800"`:
   it is not Unicode text, cannot be encoded as UTF-8, and so can be neither forwarded nor echoed.
 A refused line still names the request id it carried whenever that id can be read (and is itself
-valid), so the request gets its one answer; otherwise the answer's id is null.
+valid), so the request gets its one answer at once; otherwise the answer's id is null. That holds
+for every refusal: a line that is not UTF-8 (its id is read from a lossy decoding), not JSON
+(truncated, trailing garbage, a byte order mark), or not a valid message. An integral number
+written as a float (`7.0`) is the same JSON number as `7`, so it names request 7.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ REFUSED = -32003  # mcp-guard refused the request (audit unwritable, redaction f
 
 DEFAULT_MAX_DEPTH = 64
 RECOVERY_SCAN_CHARS = 64 * 1024  # how far into a refused line its id is looked for
+MAX_EXACT_FLOAT = 2**53  # beyond this a float id no longer names one integer
 
 
 class Kind(str, Enum):
@@ -86,7 +91,7 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
-_ID_VALUE = re.compile(r'\s*(-?(?:0|[1-9][0-9]*)(?![0-9.eE])|"(?:[^"\\]|\\.)*")')
+_ID_VALUE = re.compile(r'\s*(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![0-9.eE])|"(?:[^"\\]|\\.)*")')
 _TAIL_ID = re.compile(r'"id"\s*:\s*(-?(?:0|[1-9][0-9]*)|"[^"\\]*")\s*\}\s*$')
 
 
@@ -100,7 +105,8 @@ def parse_line(line: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Message
     try:
         text = line if isinstance(line, str) else bytes(line).decode("utf-8")
     except UnicodeDecodeError as exc:
-        return FramingProblem(PARSE_ERROR, f"Parse error: the line is not UTF-8 ({exc.reason} at byte {exc.start})")
+        lossy = exc.object.decode("utf-8", "replace")  # only to read the id: never relayed
+        return _unparsable(f"Parse error: the line is not UTF-8 ({exc.reason} at byte {exc.start})", lossy)
     try:
         value = _DECODER.decode(text)
     except _NotJson as exc:
@@ -108,7 +114,7 @@ def parse_line(line: bytes | str, max_depth: int = DEFAULT_MAX_DEPTH) -> Message
     except RecursionError:
         return _refused(_too_deep(max_depth), text)
     except ValueError as exc:
-        return FramingProblem(PARSE_ERROR, f"Parse error: {exc}")
+        return _unparsable(f"Parse error: {exc}", text)
     if isinstance(value, list):
         return FramingProblem(INVALID_REQUEST, "JSON-RPC batches are not supported: send one message per line")
     if not isinstance(value, dict):
@@ -139,6 +145,11 @@ _SURROGATE_PROBLEM = "a string holds an unpaired UTF-16 surrogate (such as \\ud8
 
 def _too_deep(max_depth: int) -> str:
     return f"objects and arrays nest deeper than {max_depth} levels (limits.max_depth)"
+
+
+def _unparsable(problem: str, text: str) -> FramingProblem:
+    request_id, kind = recover_id(text)
+    return FramingProblem(PARSE_ERROR, problem, request_id, kind)
 
 
 def _refused(problem: str, text: str) -> FramingProblem:
@@ -173,9 +184,16 @@ def _deeper_than(value: Any, max_depth: int) -> bool:
 
 def _readable_id(message: Message) -> RequestId | None:
     raw = message.get("id")
+    if isinstance(raw, float):
+        return _integral(raw)
     if not is_request_id(raw) or (isinstance(raw, str) and _LONE_SURROGATE.search(raw)):
         return None
     return raw
+
+
+def _integral(number: float) -> int | None:
+    """`7.0` is the JSON number 7: an id the relay can match (a fraction or a huge value is not)."""
+    return int(number) if number.is_integer() and abs(number) <= MAX_EXACT_FLOAT else None
 
 
 def _kind_hint(message: Message) -> Kind | None:
@@ -254,7 +272,9 @@ def _id_value(token: str) -> RequestId | None:
     if token.startswith('"'):
         value = _json_string(token)
         return value if isinstance(value, str) and not _LONE_SURROGATE.search(value) else None
-    return int(token)
+    if token.lstrip("-").isdigit():
+        return int(token)
+    return _integral(float(token))
 
 
 def _json_string(token: str) -> Any:
@@ -301,6 +321,24 @@ def kind_of(message: Message) -> Kind:
     if "method" in message:
         return Kind.REQUEST if "id" in message else Kind.NOTIFICATION
     return Kind.RESPONSE
+
+
+# The members JSON-RPC 2.0 defines, by kind: only these are ever passed from the upstream to the
+# client, since the filters (redaction first) look at nothing else.
+_MEMBERS = {
+    Kind.REQUEST: ("id", "method", "params"),
+    Kind.NOTIFICATION: ("method", "params"),
+    Kind.RESPONSE: ("id", "result", "error"),
+}
+
+
+def defined_members(message: Message) -> Message:
+    """A copy of an accepted message with only the members JSON-RPC 2.0 defines for its kind."""
+    rebuilt: Message = {"jsonrpc": "2.0"}
+    for name in _MEMBERS[kind_of(message)]:
+        if name in message:
+            rebuilt[name] = message[name]
+    return rebuilt
 
 
 def error_response(request_id: RequestId | None, code: int, text: str, data: Any = None) -> Message:

@@ -186,3 +186,99 @@ async def test_every_answer_the_guard_writes_is_strict_json(tmp_path: Path) -> N
         strict_json(line)
         line.decode("utf-8")  # raises on anything that is not UTF-8, a lone surrogate included
     assert len(lines) == len(UPSTREAM_ANSWERS) + len(CLIENT_LINES) + 1
+
+
+# ---- members JSON-RPC does not define --------------------------------------------------------
+
+PII = "jenny.rosen@example.com 4242424242424242"
+DEFINED = {"jsonrpc", "id", "method", "params", "result", "error"}
+
+
+@pytest.mark.parametrize("template", [
+    '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"x"}]},"leak":"@PII@","extra":{"card":"@PII@"}}',
+    '{"jsonrpc":"2.0","id":@ID@,"error":{"code":-32000,"message":"boom"},"leak":"@PII@"}',
+], ids=["result", "error"])
+async def test_an_upstream_answer_reaches_the_client_with_only_the_members_json_rpc_defines(tmp_path: Path, template: str) -> None:
+    client, _ = await start(tmp_path)
+    try:
+        with anyio.fail_after(20):
+            answer = await client.call("tools/call", {"name": "raw", "arguments": {"line": template.replace("@PII@", PII)}})
+    finally:
+        await client.aclose()
+    assert set(answer) <= DEFINED and ("result" in answer) != ("error" in answer), answer
+    assert "jenny.rosen" not in json.dumps(answer) and "4242" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("line", [
+    '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1},"extra":"@PII@"}',
+    '{"jsonrpc":"2.0","method":"notifications/weird","leak":{"email":"@PII@"}}',
+    '{"jsonrpc":"2.0","id":@ID@,"method":"roots/list","leak":"@PII@"}',
+    '{"jsonrpc":"2.0","id":@ID@,"method":"roots/list","result":{"leak":"@PII@"}}',
+], ids=["progress", "unknown-notification", "server-request", "server-request-with-result"])
+async def test_an_upstream_request_or_notification_reaches_the_client_with_only_the_members_json_rpc_defines(tmp_path: Path, line: str) -> None:
+    client, _ = await start(tmp_path)
+    try:
+        with anyio.fail_after(20):
+            sent = await client.call("tools/call", {"name": "ask_raw", "arguments": {"line": line.replace("@PII@", PII)}})
+    finally:
+        await client.aclose()
+    assert sent["result"]["content"][0]["text"] == "sent"
+    [message] = client.inbox
+    assert set(message) <= DEFINED and "result" not in message, message
+    assert "jenny.rosen" not in json.dumps(message) and "4242" not in json.dumps(message)
+
+
+# ---- lines that cannot be parsed still name their request ------------------------------------
+
+UNPARSABLE_CLIENT_LINES = [
+    # (line, answer id): the id is read from the line even though the line is refused
+    (b'\xef\xbb\xbf{"jsonrpc":"2.0","id":"bom","method":"ping"}', "bom"),
+    (b'{"jsonrpc":"2.0","id":"latin1","method":"tools/call","params":{"name":"echo","arguments":{"t":"\xff"}}}', "latin1"),
+    (b'{"jsonrpc":"2.0","id":"truncated","method":"tools/call","params":{"name":"echo","arguments":{', "truncated"),
+    (b'{"jsonrpc":"2.0","id":"trailing","method":"ping"} garbage', "trailing"),
+    (b'{"jsonrpc":"2.0","id":49.0,"method":"ping"}', 49),
+]
+UNPARSABLE_CLIENT_IDS = ["bom", "not-utf-8", "truncated", "trailing-garbage", "float-id"]
+
+
+@pytest.mark.parametrize(("line", "answer_id"), UNPARSABLE_CLIENT_LINES, ids=UNPARSABLE_CLIENT_IDS)
+async def test_an_unparsable_client_line_is_answered_and_recorded_with_the_id_it_carries(tmp_path: Path, line: bytes, answer_id: object) -> None:
+    client, received = await start(tmp_path)
+    try:
+        with anyio.fail_after(20):
+            await client.send_bytes(line + b"\n")
+            answers = await answers_through_fence(client)
+    finally:
+        await client.aclose()
+    assert [(a["id"], a["error"]["code"] in (-32700, -32600)) for a in answers] == [(answer_id, True)], answers
+    assert [(r["request_id"], r["decision"]) for r in framing_records(tmp_path)] == [(answer_id, "deny")]
+    forwarded = [json.loads(line) for line in received_lines(received)]
+    assert [m.get("method") for m in forwarded if "id" in m and m["id"] != 1] == ["tools/call"]  # the fence alone
+
+
+UNPARSABLE_UPSTREAM_ANSWERS = [
+    ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"\u00ff\u00fe jenny"}]}}', True, "not UTF-8"),
+    ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"jenny', False, "Parse error"),
+    ('{"jsonrpc":"2.0","id":@ID@,"result":{"content":[]}} trailing', False, "Parse error"),
+    ('\ufeff{"jsonrpc":"2.0","id":@ID@,"result":{"content":[]}}', False, "Parse error"),
+    ('{"jsonrpc":"2.0","id":@ID@.0,"result":{"content":[]}}', False, 'member "id" must be a string or an integer'),
+]
+UNPARSABLE_UPSTREAM_IDS = ["not-utf-8", "truncated", "trailing-garbage", "bom", "float-id"]
+
+
+@pytest.mark.parametrize(("template", "latin1", "words"), UNPARSABLE_UPSTREAM_ANSWERS, ids=UNPARSABLE_UPSTREAM_IDS)
+async def test_an_unparsable_upstream_answer_is_withheld_and_the_request_answered_at_once(
+    tmp_path: Path, template: str, latin1: bool, words: str
+) -> None:
+    client, _ = await start(tmp_path, upstream={"command": "unused", "request_timeout": 60})
+    try:
+        with anyio.fail_after(10):  # far below the request timeout: the answer comes at once
+            answer = await client.call("tools/call", {"name": "raw", "arguments": {"line": template, "latin1": latin1}})
+            pong = await client.call("ping")
+    finally:
+        await client.aclose()
+    assert answer["error"]["code"] == -32003 and "withheld the upstream's answer" in answer["error"]["message"]
+    assert words in answer["error"]["message"] and "jenny" not in answer["error"]["message"]
+    assert pong["result"] == {}
+    raw_records = [r for r in audit_records(tmp_path / "audit") if r["tool"] == "raw"]
+    assert [(r["request_id"], r["outcome"], words in r["error"]) for r in raw_records] == [(answer["id"], "jsonrpc_error", True)]

@@ -87,3 +87,34 @@ async def test_expand_deny_matches_at_any_depth_of_the_path(tmp_path: Path) -> N
     for path in paths:
         assert "expand_deny" in denial_text(answers[path]), path
     assert [m["params"]["arguments"]["parameters"]["expand"] for m in forwarded] == [["data.invoice"]]
+
+
+async def test_tools_whose_names_fold_to_one_policy_name_are_all_hidden_and_refused(tmp_path: Path) -> None:
+    """`echo`, `echo `, `Echo` and `echo\\0` are one tool to the policy; the upstream may route
+    them to different tools, so none of them is listed or called. Unique names are unaffected."""
+    received, extra = tmp_path / "received.jsonl", tmp_path / "extra-tools.json"
+    extra.write_text(json.dumps(["echo ", "Echo", "echo\u0000", "list_customers", "List-Customers"]))
+    client = await RawClient.start(write_config(tmp_path, profile=hostile_profile()),
+                                   hostile_command("--received", str(received), "--extra-tools", str(extra)))
+    calls = [("echo", "echo"), ("echo-space", "echo "), ("ECHO", "ECHO"), ("list", "list_customers"), ("list-dash", "list-customers")]
+    control = '{"jsonrpc":"2.0","id":@ID@,"result":{"content":[{"type":"text","text":"ok"}]}}'
+    try:
+        with anyio.fail_after(30):
+            await client.initialize()
+            listed = [tool["name"] for tool in (await client.call("tools/list"))["result"]["tools"]]
+            relisted = [tool["name"] for tool in (await client.call("tools/list"))["result"]["tools"]]
+            answers = {}
+            for request_id, tool in calls:
+                answers[request_id] = await client.response(await client.request("tools/call", {"name": tool, "arguments": {}}, id=request_id))
+            allowed = await client.call("tools/call", {"name": "raw", "arguments": {"line": control}})
+    finally:
+        await client.aclose()
+    assert listed == relisted == ["raw", "ask_raw", "flood_stderr", "hang", "die"]
+    for request_id, _ in calls:
+        assert "ambiguous" in denial_text(answers[request_id]), request_id
+    assert allowed["result"]["content"][0]["text"] == "ok"
+    forwarded = [json.loads(line) for line in received_lines(received)]
+    assert [m["params"]["name"] for m in forwarded if m.get("method") == "tools/call"] == ["raw"]
+    rules = {r["request_id"]: r["rule"] for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"}
+    assert all(rules[request_id] == "tools.ambiguous_name" for request_id, _ in calls), rules
+    assert (await client.stderr_text()).count("fold to the same policy name") == 1

@@ -7,6 +7,8 @@
     --stderr-on-initialize F
                         on `initialize`, copy file F to stderr and never answer it (like
                         @stripe/mcp 0.3.x offline, which prints its fetch error and hangs)
+    --extra-tools F     list the tool names of the JSON list in file F too (look-alikes, say;
+                        a call to one is answered "unknown tool")
     --tasks             advertise the 2025-11-25 `tasks` capability and accept task-augmented
                         tools/call (answering with a task, as a task-capable server would)
 
@@ -14,6 +16,8 @@ Tools (all `read`-safe names; the test's profile allows them):
 - `raw {"line": T}`: answer with the line T verbatim, "@ID@" replaced by the request's id as JSON
   and "@NESTED:N@" by N nested arrays; so a test can send what no well-behaved server would (deep
   nesting, NaN, "\\ud800", huge lines) without its own arguments nesting that deep.
+  With `"latin1": true` each character of T is written as the one byte it stands for, so
+  "\\u00ff" becomes the byte 0xFF: lines that are not UTF-8.
 - `ask_raw {"line": T}`: send the line T (a request or notification of the upstream's own,
   "@ID@" replaced by a fresh id) to the client, then answer `sent`.
 - `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
@@ -76,7 +80,12 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         respond(request_id, {"task": {"taskId": "task-1", "status": "working", "createdAt": "2026-01-01T00:00:00Z", "ttl": 60000}})
         return
     if name == "raw":
-        send_line(expand(arguments["line"]).replace("@ID@", json.dumps(request_id)))
+        line = expand(arguments["line"]).replace("@ID@", json.dumps(request_id))
+        if arguments.get("latin1"):
+            sys.stdout.buffer.write(line.encode("latin-1") + b"\n")
+            sys.stdout.buffer.flush()
+        else:
+            send_line(line)
     elif name == "ask_raw":
         send_line(expand(arguments["line"]).replace("@ID@", json.dumps("upstream-1")))
         respond(request_id, text("sent"))
@@ -93,6 +102,15 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         os._exit(7)
     else:
         send_line(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": -32602, "message": f"unknown tool {name}"}}))
+
+
+def extra_tools() -> list[str]:
+    path = option("--extra-tools")
+    if path is None:
+        return []
+    with open(path) as file:
+        names: list[str] = json.load(file)
+    return names
 
 
 def main() -> None:
@@ -120,7 +138,7 @@ def main() -> None:
             respond(request_id, {"protocolVersion": params.get("protocolVersion", "2025-11-25"), "capabilities": capabilities,
                                  "serverInfo": {"name": "hostile", "version": "1"}})
         elif method == "tools/list":
-            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS]})
+            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS + extra_tools()]})
         elif method == "tools/call":
             call_tool(request_id, params)
         elif method.startswith("tasks/"):
