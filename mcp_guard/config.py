@@ -113,6 +113,14 @@ class Limits(_Strict):
     eof_grace_seconds: float = Field(
         2.0, ge=0, le=60, description="After the client closes its input, how long pending requests may still be answered before mcp-guard stops."
     )
+    max_client_backlog_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=64 * 1024,
+        description=(
+            "Bytes of answers waiting for a client that does not read them; past this, mcp-guard reads no more requests "
+            "from the client until half of it has been read."
+        ),
+    )
 
 
 class ToolRule(_Strict):

@@ -22,6 +22,11 @@ The relay also owns time: each forwarded request has a deadline, and every endin
 Records are written first; answers on the way out get at most FLUSH_SECONDS, so a client that
 does not read cannot keep mcp-guard alive.
 
+Backpressure: while more than `max_client_backlog_bytes` of answers wait for a client that does
+not read them, no further request is read from it, until half of that has been read (or the client
+closed its input: what is left of it is finite). Requests already read keep their answers, so
+what the guard holds for such a client is bounded by the mark plus the answers in flight.
+
 Plain asyncio (a TaskGroup, `asyncio.timeout`, the loop's signal handlers): anyio is left to the
 HTTP transport, which brings it along, so a stdio session never imports it. Transports built on
 anyio (the HTTP upstream, the in-memory test channels) run on the same loop.
@@ -57,6 +62,8 @@ FLUSH_SECONDS = 0.5
 # ends anyway (the relay may be blocked on a client that does not read).
 UPSTREAM_DRAIN_SECONDS = 2.0
 DEFAULT_EOF_GRACE_SECONDS = 2.0
+# How often a relay holding back a client's requests looks whether the client has read its answers.
+BACKLOG_POLL_SECONDS = 0.02
 
 
 class _Stop(Exception):
@@ -115,6 +122,7 @@ class Relay:
         max_message_bytes: int,
         *,
         max_upstream_message_bytes: int | None = None,
+        max_client_backlog_bytes: int | None = None,
     ) -> None:
         self._client = client
         self._upstream = upstream
@@ -122,6 +130,8 @@ class Relay:
         self._timeouts = timeouts
         self._max_message_bytes = max_message_bytes
         self._max_upstream_message_bytes = max_upstream_message_bytes
+        self._max_client_backlog = max_client_backlog_bytes  # None: unbounded (the in-memory channels)
+        self._held_bytes = 0  # lines waiting in tasks for a client that cannot take them now
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
         self._upstream_id_of: dict[tuple[type, Any] | None, int] = {}  # client id -> our id, for cancellation
@@ -161,6 +171,7 @@ class Relay:
     async def _pump_client(self) -> None:
         try:
             while True:
+                await self._hold_while_client_backlogged()
                 inbound = await self._client.receive()
                 if isinstance(inbound, (FramingProblem, Oversized)):
                     problem = self._client_problem(inbound)
@@ -176,6 +187,20 @@ class Relay:
         except ChannelClosed:
             pass
         await self._client_closed_input()
+
+    async def _hold_while_client_backlogged(self) -> None:
+        """Read no request while the client leaves too many answers unread (see the module docstring)."""
+        limit = self._max_client_backlog
+        if limit is None or self._client_backlog() <= limit:
+            return
+        input_ended: Callable[[], bool] = getattr(self._client, "input_ended", lambda: False)
+        logger.warning("the client is not reading its answers (%d bytes wait); no more requests are read until it does", self._client_backlog())
+        while self._client_backlog() > limit // 2 and not input_ended():  # noqa: ASYNC110 - polled: a pipe tells no one when its reader catches up
+            await asyncio.sleep(BACKLOG_POLL_SECONDS)
+
+    def _client_backlog(self) -> int:
+        backlog_bytes: Callable[[], int] | None = getattr(self._client, "backlog_bytes", None)
+        return self._held_bytes + (backlog_bytes() if backlog_bytes is not None else 0)
 
     def _client_problem(self, inbound: FramingProblem | Oversized) -> FramingProblem:
         if isinstance(inbound, FramingProblem):
@@ -363,12 +388,14 @@ class Relay:
             self._spawn(self._client_gone())
             return
         self._answering += 1
+        self._held_bytes += len(line)
         self._spawn(self._send_client_waiting(line))
 
     async def _send_client_waiting(self, line: bytes) -> None:
         try:
             await self._send_client(line)
         finally:
+            self._held_bytes -= len(line)
             self._answering -= 1
             self._settled.set()
 

@@ -185,7 +185,15 @@ async def _serve(
                 read_stderr = getattr(channel, "read_stderr", None)
                 if read_stderr is not None:
                     background.append(tg.create_task(read_stderr(guard.on_stderr)))
-                relay = Relay(client, channel, guard, timeouts, limits.max_message_bytes, max_upstream_message_bytes=limits.max_upstream_message_bytes)
+                relay = Relay(
+                    client,
+                    channel,
+                    guard,
+                    timeouts,
+                    limits.max_message_bytes,
+                    max_upstream_message_bytes=limits.max_upstream_message_bytes,
+                    max_client_backlog_bytes=limits.max_client_backlog_bytes,
+                )
                 code = await relay.run()
                 for task in background:
                     task.cancel()

@@ -4,13 +4,15 @@ Non-blocking pipes instead of worker threads: about 0.35 ms less per call than t
 `stdio_server()`, and the process can exit while stdin is still open. While serving, fd 0 reads
 /dev/null and fd 1 writes to stderr, so stray output from any library cannot corrupt the wire.
 What epoll cannot watch (a regular file, /dev/null) is read from a thread and written directly.
-A write to a client that closed its end raises ChannelClosed.
+A write to a client that closed its end raises ChannelClosed. `backlog_bytes` and `input_ended`
+let the relay stop reading requests from a client that does not read its answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import select
 import selectors
 import stat
 import threading
@@ -27,10 +29,11 @@ STREAM_LIMIT = 1 << 20  # asyncio pauses the pipe once this much (x2) is buffere
 class ClientStdio:
     """A Channel over the client's pipes. `send_line` writes a pre-encoded message."""
 
-    def __init__(self, reader: LineReader, writer: _LineWriter, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(self, reader: LineReader, writer: _LineWriter, max_depth: int = DEFAULT_MAX_DEPTH, input_ended: Callable[[], bool] | None = None) -> None:
         self._reader = reader
         self._writer = writer
         self._max_depth = max_depth
+        self._input_ended = input_ended or (lambda: False)
 
     async def receive(self) -> Inbound:
         line = await self._reader.readline()
@@ -51,11 +54,22 @@ class ClientStdio:
         self._writer.write_nowait(data)
         return True
 
+    def backlog_bytes(self) -> int:
+        """Bytes written for the client that it has not read yet (and the pipe could not take)."""
+        return self._writer.backlog_bytes()
+
+    def input_ended(self) -> bool:
+        """Whether the client can send nothing more (it closed stdin), though lines may be unread."""
+        return self._input_ended()
+
 
 class _LineWriter:
     def __init__(self, writer: asyncio.StreamWriter | None, fd: int) -> None:
         self._writer = writer
         self._fd = fd
+
+    def backlog_bytes(self) -> int:
+        return 0 if self._writer is None else self._writer.transport.get_write_buffer_size()
 
     def write_nowait(self, data: bytes) -> None:
         """Hand `data` to the pipe without waiting for the client to read it: like `write`, minus
@@ -115,12 +129,21 @@ def _claim_std_fds() -> tuple[int, int]:
     return wire_in, wire_out
 
 
-async def _open_reader(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.StreamReader:
+def _hung_up(fd: int) -> bool:
+    """Whether the writing end of `fd` is closed (polled: the read transport may be paused)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLRDHUP)
+    return any(events & (select.POLLHUP | select.POLLRDHUP | select.POLLERR | select.POLLNVAL) for _, events in poller.poll(0))
+
+
+async def _open_reader(loop: asyncio.AbstractEventLoop, fd: int) -> tuple[asyncio.StreamReader, Callable[[], bool]]:
+    """The client's input, and a test of whether it has ended (nothing more can come)."""
     reader = asyncio.StreamReader(limit=STREAM_LIMIT, loop=loop)
     if _pollable(fd):
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", 0, closefd=False))
-        return reader
+        return reader, lambda: _hung_up(fd)
     # epoll cannot watch regular files (nor /dev/null): read from a thread (no backpressure needed).
+    done = threading.Event()
 
     def feed(callback: Callable[..., object], *args: object) -> None:
         with suppress(RuntimeError):  # the loop is closed: nobody is reading any more
@@ -130,10 +153,11 @@ async def _open_reader(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.Stre
         with suppress(OSError):
             while chunk := os.read(fd, 1 << 16):
                 feed(reader.feed_data, chunk)
+        done.set()
         feed(reader.feed_eof)
 
     threading.Thread(target=pump, name="mcp-guard-stdin", daemon=True).start()
-    return reader
+    return reader, done.is_set
 
 
 async def _open_writer(loop: asyncio.AbstractEventLoop, fd: int) -> _LineWriter:
@@ -147,9 +171,9 @@ async def _open_writer(loop: asyncio.AbstractEventLoop, fd: int) -> _LineWriter:
 async def open_client_stdio(max_message_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> AsyncIterator[ClientStdio]:
     loop = asyncio.get_running_loop()
     wire_in, wire_out = _claim_std_fds()
-    reader = await _open_reader(loop, wire_in)
+    reader, input_ended = await _open_reader(loop, wire_in)
     writer = await _open_writer(loop, wire_out)
     try:
-        yield ClientStdio(LineReader(reader, max_message_bytes), writer, max_depth)
+        yield ClientStdio(LineReader(reader, max_message_bytes), writer, max_depth, input_ended)
     finally:
         writer.close()

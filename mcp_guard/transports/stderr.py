@@ -9,7 +9,10 @@ upstream's stderr one (already redacted) line at a time and returns what matters
   (ENOTFOUND, EAI_AGAIN), a refused or broken connection, HTTP 401/403 (the key), a missing
   command or file (ENOENT, "command not found"), or an uncaught Node error. The relay answers a
   pending `initialize` with it at once instead of waiting for the initialize timeout.
-Pure: no I/O, no clock (the reader flushes a held block after a quiet moment).
+`StderrBudget` bounds how much of it is processed per second (redacting costs far more than
+reading): the reader drains stderr all the time, so the upstream never blocks on it, and lines
+over the budget are counted and dropped unread.
+Pure: no I/O, no clock (the reader passes the time, and flushes a held block after a quiet moment).
 """
 
 from __future__ import annotations
@@ -149,3 +152,41 @@ class StderrDigest:
     @staticmethod
     def _continues_block(line: str) -> bool:
         return bool(_FRAME.match(line) or _CAUSE.match(line) or _BLOCK_TAIL.match(line))
+
+
+class StderrBudget:
+    """A token bucket of stderr bytes to process: `rate` a second, at most `rate` saved up.
+
+    Lines over it are dropped (never decoded, redacted or logged), counted for `report`.
+    """
+
+    def __init__(self, rate: int, now: float) -> None:
+        self._rate = rate
+        self._tokens = float(rate)
+        self._refilled_at = now
+        self._reported_at = now
+        self.dropped_lines = 0
+        self.dropped_bytes = 0
+
+    def admit(self, size: int, now: float) -> bool:
+        """Whether a line of `size` bytes may be processed now; if not, it is counted as dropped."""
+        self._tokens = min(float(self._rate), self._tokens + (now - self._refilled_at) * self._rate)
+        self._refilled_at = now
+        if size <= self._tokens:
+            self._tokens -= size
+            return True
+        self.dropped_lines += 1
+        self.dropped_bytes += size
+        return False
+
+    def report(self, now: float, every: float) -> str | None:
+        """What was dropped since the last report, at most once per `every` seconds (0: now)."""
+        if not self.dropped_lines or now - self._reported_at < every:
+            return None
+        text = (
+            f"{self.dropped_lines} upstream stderr lines were dropped ({self.dropped_bytes} bytes): "
+            f"over the {self._rate} bytes a second mcp-guard redacts and logs"
+        )
+        self.dropped_lines = self.dropped_bytes = 0
+        self._reported_at = now
+        return text

@@ -6,7 +6,8 @@ child already started (`mcp-guard run` starts it before importing the event loop
 
 Its stderr is read all the time (a full pipe would stall it), redacted line by line by the
 caller, and digested (`transports.stderr`): error blocks are logged as one line, and a line that
-names a fatal cause is reported on `failures()` for the relay. Shutdown is bounded: close stdin,
+names a fatal cause is reported on `failures()` for the relay. Only STDERR_BYTES_PER_SECOND of it
+is processed: a flood is drained at reading speed, its excess lines counted and dropped. Shutdown is bounded: close stdin,
 wait, SIGTERM the group, wait, SIGKILL the group; at most SHUTDOWN_SECONDS in all.
 """
 
@@ -25,7 +26,7 @@ from mcp_guard.jsonrpc import DEFAULT_MAX_DEPTH, Message, Oversized, encode, par
 from mcp_guard.transports.channel import ChannelClosed, Inbound
 from mcp_guard.transports.lines import LineReader
 from mcp_guard.transports.process import INHERITED_ENV, StdioCommand, child_environment, kill_group, resolve_command, spawn
-from mcp_guard.transports.stderr import StderrDigest, StderrEvent
+from mcp_guard.transports.stderr import StderrBudget, StderrDigest, StderrEvent
 
 __all__ = [
     "INHERITED_ENV",
@@ -46,6 +47,8 @@ SHUTDOWN_SECONDS = EXIT_GRACE_SECONDS + TERM_GRACE_SECONDS + KILL_WAIT_SECONDS
 STDERR_LINE_CAP = 64 * 1024
 STDERR_TAIL_LINES = 20
 STDERR_QUIET_SECONDS = 0.2  # a held error block is logged once stderr is quiet this long
+STDERR_BYTES_PER_SECOND = 256 * 1024  # redacted and digested; redacting runs at a few MB/s
+STDERR_DROP_REPORT_SECONDS = 10.0  # how often the count of dropped stderr lines is logged
 FAILURES_BUFFER = 16
 PROCESS_POLL_SECONDS = 0.1
 STREAM_LIMIT = 1 << 20  # asyncio pauses a pipe once this much (x2) is buffered unread
@@ -160,27 +163,47 @@ class UpstreamStdio:
 
     async def read_stderr(self, on_line: Callable[[str], str]) -> None:
         """Feed each stderr line through `on_line` (which redacts it, and logs it at debug level),
-        keep the tail, log folded error blocks, and report fatal causes on `failures()`."""
+        keep the tail, log folded error blocks, and report fatal causes on `failures()`; lines
+        over the budget are only counted (see the module docstring)."""
         reader = LineReader(self._stderr, STDERR_LINE_CAP)
+        clock = asyncio.get_running_loop().time
+        budget = StderrBudget(STDERR_BYTES_PER_SECOND, clock())
+        last_dropped: bytes | None = None  # processed at the end: an upstream's last words name its death
         try:
-            while True:
-                line: bytes | Oversized | None = None
-                try:
-                    async with asyncio.timeout(STDERR_QUIET_SECONDS if self._digest.holding else None):
-                        line = await reader.readline()
-                except TimeoutError:  # safe: a cancelled readline loses no bytes
-                    self._report(self._digest.flush())
+            while (line := await self._next_stderr_line(reader)) is not None:
+                self._log_dropped(budget.report(clock(), STDERR_DROP_REPORT_SECONDS))
+                if isinstance(line, bytes) and not budget.admit(len(line), clock()):
+                    last_dropped = line
                     continue
-                if line is None:
-                    break
-                text = line.decode("utf-8", "replace") if isinstance(line, bytes) else f"[a stderr line of {line.size} bytes was dropped]"
-                redacted = on_line(text)
-                self.stderr_tail.append(redacted)
-                self._lines_seen += 1
-                self._report(self._digest.feed(redacted))
+                last_dropped = None
+                self._process_stderr_line(line, on_line)
+            if last_dropped is not None:
+                self._process_stderr_line(last_dropped, on_line)
         finally:
+            self._log_dropped(budget.report(clock(), 0))
             self._report(self._digest.flush())  # at the end, or when mcp-guard stops reading
             self._failures.close()
+
+    async def _next_stderr_line(self, reader: LineReader) -> bytes | Oversized | None:
+        """The next line; a held error block is logged once stderr is quiet for a moment."""
+        while True:
+            try:
+                async with asyncio.timeout(STDERR_QUIET_SECONDS if self._digest.holding else None):
+                    return await reader.readline()
+            except TimeoutError:  # safe: a cancelled readline loses no bytes
+                self._report(self._digest.flush())
+
+    def _process_stderr_line(self, line: bytes | Oversized, on_line: Callable[[str], str]) -> None:
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else f"[a stderr line of {line.size} bytes was dropped]"
+        redacted = on_line(text)
+        self.stderr_tail.append(redacted)
+        self._lines_seen += 1
+        self._report(self._digest.feed(redacted))
+
+    @staticmethod
+    def _log_dropped(report: str | None) -> None:
+        if report is not None:
+            logger.warning("%s", report)
 
     def _report(self, events: list[StderrEvent]) -> None:
         if self._digest.last_error != self._last_error:  # the best cause of a death is the latest error

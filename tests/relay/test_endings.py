@@ -121,6 +121,32 @@ def test_an_upstream_flooding_stderr_while_nobody_reads_ours_delays_no_answer_an
         assert "upstream log line" not in text  # the upstream's stderr is logged at debug level only
 
 
+def test_an_upstream_that_bursts_40_mb_on_stderr_and_exits_ends_the_session_within_5_seconds(tmp_path: Path) -> None:
+    config = write_config(tmp_path, profile=hostile_profile())
+    guard = GuardPopen(guard_argv(config, hostile_command()), stderr=subprocess.PIPE)
+    stderr: list[bytes] = []
+    reader = threading.Thread(target=lambda: stderr.append(guard.process.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        guard.initialize()
+        guard.request("pending", "tools/call", {"name": "hang", "arguments": {}})
+        started = time.monotonic()
+        guard.request("die", "tools/call", {"name": "die", "arguments": {"stderr_bytes": 40 * 1024 * 1024}})
+        answers = [guard.answer(request_id, timeout=60) for request_id in ("pending", "die")]
+        code = guard.process.wait(timeout=60)
+        elapsed = time.monotonic() - started
+        reader.join(10)
+    finally:
+        guard.kill()
+    assert code == 3 and elapsed < END_BOUND_SECONDS, f"exit {code} after {elapsed:.1f} s"
+    assert [answer["error"]["code"] for answer in answers] == [-32000, -32000]
+    assert "exited with code 7" in answers[0]["error"]["message"]
+    log = b"".join(stderr).decode()
+    assert "upstream stderr lines were dropped" in log and "jenny.rosen@example.com" not in log
+    outcomes = {r["request_id"]: r["outcome"] for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"}
+    assert outcomes == {"pending": "upstream_died", "die": "upstream_died"}
+
+
 def test_stdin_from_dev_null_exits_cleanly(tmp_path: Path) -> None:
     config = write_config(tmp_path, profile=hostile_profile())
     started = time.monotonic()

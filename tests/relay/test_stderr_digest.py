@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_guard.transports.stderr import StderrDigest, StderrEvent, fatal_cause
+from mcp_guard.transports.stderr import StderrBudget, StderrDigest, StderrEvent, fatal_cause
 from tests.relay.test_upstream_causes import DNS_FAILURE, UNCAUGHT
 
 
@@ -37,3 +37,13 @@ def test_warnings_and_ordinary_lines_name_no_fatal_cause(line: str) -> None:
     assert fatal_cause(line) is None
     events, _ = digest(line)
     assert events == []
+
+
+def test_the_stderr_budget_drops_what_is_over_its_rate_and_counts_it_until_time_refills_it() -> None:
+    budget = StderrBudget(1000, now=0.0)
+    assert [budget.admit(400, now=0.0) for _ in range(3)] == [True, True, False]
+    assert budget.report(now=0.5, every=10) is None  # not yet: once in a while
+    assert budget.admit(400, now=0.5)  # half a second refills 500 bytes
+    report = budget.report(now=10.0, every=10)
+    assert report is not None and report.startswith("1 upstream stderr lines were dropped (400 bytes)")
+    assert budget.report(now=30.0, every=0) is None  # nothing dropped since

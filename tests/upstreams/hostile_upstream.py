@@ -23,7 +23,8 @@ Tools (all `read`-safe names; the test's profile allows them):
 - `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
   (from a thread: requests keep being served meanwhile).
 - `echo`: its arguments back as JSON text.   `hang`: never answers.
-- `die`: write "dying on request" to stderr and exit with code 7, answering nothing.
+- `die {"stderr_bytes": N}`: write N bytes of error lines (with personal data) to stderr, then
+  "dying on request", and exit with code 7, answering nothing.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def expand(line: str) -> str:
     return re.sub(r"@NESTED:(\d+)@", lambda m: "[" * int(m.group(1)) + "1" + "]" * int(m.group(1)), line)
 
 
+def burst_stderr(size: int) -> None:
+    line = b"Error: card 4242424242424242 of jenny.rosen@example.com was declined;" + b" retrying after a failure" * 5 + b"\n"
+    block = line * 1000
+    for _ in range(size // len(block)):
+        os.write(2, block)  # blocks while mcp-guard does not drain stderr
+
+
 def text(value: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": value}]}
 
@@ -97,6 +105,7 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
     elif name == "hang":
         return
     elif name == "die":
+        burst_stderr(int(arguments.get("stderr_bytes", 0)))
         sys.stderr.write("hostile: dying on request\n")
         sys.stderr.flush()
         os._exit(7)
