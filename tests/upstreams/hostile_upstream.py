@@ -23,8 +23,9 @@ Tools (all `read`-safe names; the test's profile allows them):
 - `flood_stderr {"bytes": N}`: answer `flooding`, then write N bytes of log lines to stderr
   (from a thread: requests keep being served meanwhile).
 - `echo`: its arguments back as JSON text.   `hang`: never answers.
-- `die {"stderr_bytes": N}`: write N bytes of error lines (with personal data) to stderr, then
-  "dying on request", and exit with code 7, answering nothing.
+- `die {"stderr_bytes": N, "exit_time_file": F}`: write N bytes of error lines (with personal
+  data) to stderr, then "dying on request", write its time.monotonic() to F, and exit with code 7,
+  answering nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import os
 import re
 import sys
 import threading
+import time
 from typing import Any
 
 TOOLS = ["raw", "ask_raw", "flood_stderr", "echo", "hang", "die"]
@@ -108,6 +110,9 @@ def call_tool(request_id: Any, params: dict[str, Any]) -> None:
         burst_stderr(int(arguments.get("stderr_bytes", 0)))
         sys.stderr.write("hostile: dying on request\n")
         sys.stderr.flush()
+        if arguments.get("exit_time_file"):  # CLOCK_MONOTONIC is one clock for every process here
+            with open(arguments["exit_time_file"], "w") as out:
+                out.write(repr(time.monotonic()))
         os._exit(7)
     else:
         send_line(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": -32602, "message": f"unknown tool {name}"}}))
