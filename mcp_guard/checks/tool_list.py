@@ -2,9 +2,9 @@
 
 The policy knows a tool by its folded name (`classify.name_key`): `list_customers`,
 `List_Customers`, `list-customers` and `list_customers ` are one tool to it, but may be different
-tools to the upstream. When one tools/list holds two or more names of one key, the guard cannot
-tell which tool a call would reach: none of them is listed, and every call to that key is refused
-for the rest of the session (fail closed).
+tools to the upstream. When the session's tools/list answers (one page or several) hold two or
+more names of one key, the guard cannot tell which tool a call would reach: none of them is listed
+from then on, and every call to that key is refused for the rest of the session (fail closed).
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from mcp_guard.policy import Decision, is_listed
 logger = logging.getLogger("mcp_guard")
 
 AMBIGUOUS_RULE = "tools.ambiguous_name"
+MAX_REMEMBERED_NAMES = 10_000  # tool names kept per session to compare later pages with
 
 
 class ToolListFilter(ResponseFilter):
     def __init__(self, profile: Profile) -> None:
         self._profile = profile
-        self._ambiguous: set[str] = set()  # name keys a tools/list of this session held more than once
+        self._ambiguous: set[str] = set()  # name keys the session's tools/list answers held more than one name of
+        self._names: dict[str, str] = {}  # name key -> the first name listed for it this session (bounded)
         self._warned = False
 
     def check(self, call: Call) -> Refusal | None:
@@ -56,6 +58,16 @@ class ToolListFilter(ResponseFilter):
     def _note_ambiguous(self, tools: list[dict[str, Any]]) -> None:
         counts = Counter(key for key in (_key(tool["name"]) for tool in tools) if key is not None)
         found = {key for key, count in counts.items() if count > 1}
+        for tool in tools:  # across pages and later listings: another name for a key seen before
+            key = _key(tool["name"])
+            if key is None:
+                continue
+            first = self._names.get(key)
+            if first is None and len(self._names) < MAX_REMEMBERED_NAMES:
+                self._names[key] = tool["name"]
+            elif first is not None and first != tool["name"]:
+                found.add(key)
+        found -= self._ambiguous
         self._ambiguous |= found
         if found and not self._warned:
             self._warned = True

@@ -118,3 +118,27 @@ async def test_tools_whose_names_fold_to_one_policy_name_are_all_hidden_and_refu
     rules = {r["request_id"]: r["rule"] for r in audit_records(tmp_path / "audit") if r["method"] == "tools/call"}
     assert all(rules[request_id] == "tools.ambiguous_name" for request_id, _ in calls), rules
     assert (await client.stderr_text()).count("fold to the same policy name") == 1
+
+
+async def test_look_alike_tools_on_different_pages_of_tools_list_are_hidden_and_refused_too(tmp_path: Path) -> None:
+    """`echo` on the first page and `ECHO` on the second: each page alone holds one name per
+    policy key, the session holds two, so from the second page on neither is listed or called."""
+    received, extra = tmp_path / "received.jsonl", tmp_path / "extra-tools.json"
+    extra.write_text(json.dumps(["ECHO"]))
+    client = await RawClient.start(write_config(tmp_path, profile=hostile_profile()),
+                                   hostile_command("--received", str(received), "--extra-tools", str(extra), "--page-size", "6"))
+    try:
+        with anyio.fail_after(30):
+            await client.initialize()
+            first = (await client.call("tools/list"))["result"]
+            second = (await client.call("tools/list", {"cursor": first["nextCursor"]}))["result"]
+            relisted = (await client.call("tools/list"))["result"]
+            answers = [await client.call("tools/call", {"name": name, "arguments": {}}) for name in ("ECHO", "echo")]
+    finally:
+        await client.aclose()
+    assert "echo" in [tool["name"] for tool in first["tools"]]  # before the look-alike was seen
+    assert second["tools"] == []
+    assert "echo" not in [tool["name"] for tool in relisted["tools"]]
+    assert all("ambiguous" in denial_text(answer) for answer in answers)
+    forwarded = [json.loads(line) for line in received_lines(received)]
+    assert [m for m in forwarded if m.get("method") == "tools/call"] == []

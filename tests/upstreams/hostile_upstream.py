@@ -9,6 +9,7 @@
                         @stripe/mcp 0.3.x offline, which prints its fetch error and hangs)
     --extra-tools F     list the tool names of the JSON list in file F too (look-alikes, say;
                         a call to one is answered "unknown tool")
+    --page-size N       answer tools/list N tools at a time (nextCursor is the next offset)
     --tasks             advertise the 2025-11-25 `tasks` capability and accept task-augmented
                         tools/call (answering with a task, as a task-capable server would)
 
@@ -127,6 +128,16 @@ def extra_tools() -> list[str]:
     return names
 
 
+def tools_page(names: list[str], cursor: str | None) -> dict[str, Any]:
+    """All the tools, or with --page-size N the N after `cursor` (an offset) and the next cursor."""
+    size = int(option("--page-size") or len(names) or 1)
+    start = int(cursor or 0)
+    page: dict[str, Any] = {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in names[start:start + size]]}
+    if start + size < len(names):
+        page["nextCursor"] = str(start + size)
+    return page
+
+
 def main() -> None:
     received, pid_file = option("--received"), option("--pid-file")
     if pid_file:
@@ -152,7 +163,7 @@ def main() -> None:
             respond(request_id, {"protocolVersion": params.get("protocolVersion", "2025-11-25"), "capabilities": capabilities,
                                  "serverInfo": {"name": "hostile", "version": "1"}})
         elif method == "tools/list":
-            respond(request_id, {"tools": [{"name": name, "inputSchema": {"type": "object"}} for name in TOOLS + extra_tools()]})
+            respond(request_id, tools_page(TOOLS + extra_tools(), params.get("cursor")))
         elif method == "tools/call":
             call_tool(request_id, params)
         elif method.startswith("tasks/"):
