@@ -13,10 +13,12 @@ when it is not strict JSON or holds what no peer could be sent:
 - a string (a key or a value) holding an unpaired UTF-16 surrogate escape such as `"\\ud800"`:
   it is not Unicode text, cannot be encoded as UTF-8, and so can be neither forwarded nor echoed.
 A refused line still names the request id it carried whenever that id can be read (and is itself
-valid), so the request gets its one answer at once; otherwise the answer's id is null. That holds
-for every refusal: a line that is not UTF-8 (its id is read from a lossy decoding), not JSON
-(truncated, trailing garbage, a byte order mark), or not a valid message. An integral number
-written as a float (`7.0`) is the same JSON number as `7`, so it names request 7.
+valid), so the request gets its one answer at once; otherwise the answer's id is null. The id is
+read from every refused line: one that is not UTF-8 (from a lossy decoding), not JSON (truncated,
+trailing garbage, a byte order mark), or not a valid message. An upstream answer that is not JSON
+thus answers its request at once; a client line that is not JSON is still answered with id null,
+as JSON-RPC requires of a parse error (relay.py). An integral number written as a float (`7.0`)
+is the same JSON number as `7`, so it names request 7.
 """
 
 from __future__ import annotations

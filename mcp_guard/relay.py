@@ -39,7 +39,7 @@ import itertools
 import logging
 import signal
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 
@@ -176,7 +176,7 @@ class Relay:
                 if isinstance(inbound, (FramingProblem, Oversized)):
                     problem = self._client_problem(inbound)
                     await self._refuse_client_answer(problem)
-                    await self._send_client(await self._reject(problem))
+                    await self._send_client(await self._reject(_as_answered(problem)))
                     continue
                 try:
                     await self._from_client(inbound)
@@ -642,3 +642,9 @@ def _typed(request_id: Any) -> tuple[type, Any] | None:
     None for anything that cannot be a request id (a list, an object, a float): it matches nothing.
     """
     return (type(request_id), request_id) if jsonrpc.is_request_id(request_id) else None
+
+
+def _as_answered(problem: FramingProblem) -> FramingProblem:
+    """JSON-RPC answers a line that is not JSON (-32700) with id null, even when an id could be read
+    from it; that id only tells the upstream which of its requests a refused client answer was for."""
+    return replace(problem, id=None, kind=None) if problem.code == jsonrpc.PARSE_ERROR else problem

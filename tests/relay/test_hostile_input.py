@@ -231,18 +231,19 @@ async def test_an_upstream_request_or_notification_reaches_the_client_with_only_
 # ---- lines that cannot be parsed still name their request ------------------------------------
 
 UNPARSABLE_CLIENT_LINES = [
-    # (line, answer id): the id is read from the line even though the line is refused
-    (b'\xef\xbb\xbf{"jsonrpc":"2.0","id":"bom","method":"ping"}', "bom"),
-    (b'{"jsonrpc":"2.0","id":"latin1","method":"tools/call","params":{"name":"echo","arguments":{"t":"\xff"}}}', "latin1"),
-    (b'{"jsonrpc":"2.0","id":"truncated","method":"tools/call","params":{"name":"echo","arguments":{', "truncated"),
-    (b'{"jsonrpc":"2.0","id":"trailing","method":"ping"} garbage', "trailing"),
+    # (line, answer id): a line that is not JSON is answered with id null, as JSON-RPC requires of a
+    # parse error; a JSON line whose id is the number 49.0 names request 49
+    (b'\xef\xbb\xbf{"jsonrpc":"2.0","id":"bom","method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":"latin1","method":"tools/call","params":{"name":"echo","arguments":{"t":"\xff"}}}', None),
+    (b'{"jsonrpc":"2.0","id":"truncated","method":"tools/call","params":{"name":"echo","arguments":{', None),
+    (b'{"jsonrpc":"2.0","id":"trailing","method":"ping"} garbage', None),
     (b'{"jsonrpc":"2.0","id":49.0,"method":"ping"}', 49),
 ]
 UNPARSABLE_CLIENT_IDS = ["bom", "not-utf-8", "truncated", "trailing-garbage", "float-id"]
 
 
 @pytest.mark.parametrize(("line", "answer_id"), UNPARSABLE_CLIENT_LINES, ids=UNPARSABLE_CLIENT_IDS)
-async def test_an_unparsable_client_line_is_answered_and_recorded_with_the_id_it_carries(tmp_path: Path, line: bytes, answer_id: object) -> None:
+async def test_an_unparsable_client_line_is_answered_once_and_recorded_and_never_forwarded(tmp_path: Path, line: bytes, answer_id: object) -> None:
     client, received = await start(tmp_path)
     try:
         with anyio.fail_after(20):

@@ -123,7 +123,7 @@ async def test_request_that_the_upstream_never_answers_times_out(tmp_path: Path)
 
 
 BAD_LINES = [
-    (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo"\n', -32700, 1),  # the id is read all the same
+    (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo"\n', -32700, None),
     (b'[{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo"}}]\n', -32600, None),
     (b'{"jsonrpc": "1.0", "id": 3, "method": "tools/call"}\n', -32600, 3),
     (b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": [1, 2]}\n', -32600, 4),
