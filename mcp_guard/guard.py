@@ -352,17 +352,18 @@ class Guard:
         """The call's record in its written form (`audit.record.record_fields`), built directly."""
         decision = call.decision
         client = self._client_fields
+        tool, operation_id, reason = self._recorded_names(call, decision)
         return Fields({
             **self._constant_fields,
             "client": dict(client) if client is not None else None,
             "request_id": call.client_id,
             "method": call.method,
-            "tool": self._name_of(call.tool),
+            "tool": tool,
             "operation": decision.operation.value if decision is not None and call.tool is not None else None,
-            "operation_id": self._name_of(decision.operation_id) if decision is not None else None,
+            "operation_id": operation_id,
             "decision": "allow" if decision is not None and decision.allowed else "deny",
             "rule": decision.rule if decision is not None else None,
-            "reason": self._reason_of(decision, call) if decision is not None else None,
+            "reason": reason,
             "arguments": call.audit_arguments,
             "outcome": outcome.value,
             "error": self._redact_text(error) if error is not None else None,
@@ -372,17 +373,15 @@ class Guard:
             "decision_id": _decision_id(),
         })
 
-    def _name_of(self, name: str | None) -> str | None:
-        """A tool name or operation id as recorded: the client chose it, so anything but a plain
-        name (`list_customers`, `GetCustomers`) is recorded redacted, like an error text."""
-        return name if name is None or _PLAIN_NAME.fullmatch(name) else self._redact_text(name)
-
-    def _reason_of(self, decision: Decision, call: Call) -> str:
-        """A decision's reason quotes the tool name and operation id: redacted when they are not plain."""
-        chosen = (call.tool, decision.operation_id)
-        if all(name is None or _PLAIN_NAME.fullmatch(name) for name in chosen):
-            return decision.reason
-        return self._redact_text(decision.reason) or ""
+    def _recorded_names(self, call: Call, decision: Decision | None) -> tuple[str | None, str | None, str | None]:
+        """The tool name, operation id and reason as recorded. The client chose the first two and
+        the reason quotes them: unless both are plain names (`list_customers`, `GetCustomers`), all
+        three are recorded redacted, like an error text."""
+        operation_id = decision.operation_id if decision is not None else None
+        reason = decision.reason if decision is not None else None
+        if all(name is None or _PLAIN_NAME.fullmatch(name) for name in (call.tool, operation_id)):
+            return call.tool, operation_id, reason
+        return self._redact_text(call.tool), self._redact_text(operation_id), self._redact_text(reason)
 
     def _redact_text(self, text: str | None) -> str | None:
         """Error texts are recorded as redacted as what the client sees (they may quote upstream data)."""

@@ -35,16 +35,18 @@ class RedactionFilter(ResponseFilter):
         params = message.get("params")
         if params is None:
             return message
+        free = FREE_FORM.get(str(message.get("method")))
         try:
-            free = FREE_FORM.get(str(message.get("method")))
             if free is not None and isinstance(params, dict) and params.get(free) is not None:
+                # The free-form member gets the unknown-field rule, the rest the usual walk: each once.
+                envelope = self._redactor.redact({k: v for k, v in params.items() if k != free})
                 inner = self._redactor.redact_free_form(params[free])
-                params = {**params, free: inner.value}
+                return {**message, "params": {**envelope.value, free: inner.value}}
             redaction = self._redactor.redact(params)
         except RedactionError as exc:
             logger.warning("dropped upstream %s: it could not be redacted (%s)", message.get("method"), exc)
             return None
-        return {**message, "params": redaction.value} if redaction.changed or params is not message["params"] else message
+        return {**message, "params": redaction.value} if redaction.changed else message
 
     def _redact(self, call: Call, value: dict[str, Any], what: str) -> Redacted:
         try:

@@ -205,15 +205,7 @@ class Walk:
                 raise RedactionError(f"cannot redact a value of type {t.__name__} at key {k!r} (not JSON)")
             if nv is v and not self.pend:
                 continue
-            if out is None:
-                out = d if owned else d.copy()
-            if nv is _REMOVED:
-                removed.append(k)
-                continue
-            out[k] = nv
-            if self.pend:
-                self.pend = False
-                self.pending.append((out, k, nv, self.learned.version, path))
+            out = self.store(d, out, owned, k, nv, path, removed)
         return self.settle_dict(d, out, removed, renamed, path, owned)
 
     def untyped_list(self, items: list[Any], path: Any, depth: int, owned: bool, *, root: bool = False) -> Any:
@@ -286,12 +278,18 @@ class Walk:
         node.walk_owned, node.walk_shared = node_walks(node, _HELPERS)
         return node.walk_owned if owned else node.walk_shared
 
-    def store(self, d: dict[Any, Any], out: dict[Any, Any] | None, owned: bool, key: Any, new: Any, path: Any) -> dict[Any, Any]:
-        """Put a field's new value in the dict being built (copied on first write unless owned)."""
+    def store(self, d: dict[Any, Any], out: dict[Any, Any] | None, owned: bool, key: Any, new: Any, path: Any,
+              removed: list[Any] | None = None) -> dict[Any, Any]:
+        """Put a field's new value in the dict being built (copied on first write unless owned). A
+        removed field is deleted, or noted in `removed` by a caller iterating over `d` itself
+        (settle_dict deletes it after the loop)."""
         if out is None:
             out = d if owned else d.copy()
         if new is _REMOVED:
-            del out[key]
+            if removed is None:
+                del out[key]
+            else:
+                removed.append(key)
             return out
         out[key] = new
         if self.pend:
@@ -452,15 +450,7 @@ class Walk:
                 nv = self.slot(v, entry, path, k, depth + 1, owned)
             if nv is v and not self.pend:
                 continue
-            if out is None:
-                out = d if owned else d.copy()
-            if nv is _REMOVED:
-                removed.append(k)
-                continue
-            out[k] = nv
-            if self.pend:
-                self.pend = False
-                self.pending.append((out, k, nv, self.learned.version, path))
+            out = self.store(d, out, owned, k, nv, path, removed)
         return self.settle_dict(d, out, removed, renamed, path, owned)
 
     # -- unknown fields -------------------------------------------------------------------------
@@ -494,15 +484,7 @@ class Walk:
                     nv = self.unknown_value(v, path, k, depth, owned)
             if nv is v and not self.pend:
                 continue
-            if out is None:
-                out = d if owned else d.copy()
-            if nv is _REMOVED:
-                removed.append(k)
-                continue
-            out[k] = nv
-            if self.pend:
-                self.pend = False
-                self.pending.append((out, k, nv, self.learned.version, path))
+            out = self.store(d, out, owned, k, nv, path, removed)
         if out is None and not renamed:
             return None
         return self.settle_dict(d, out, removed, renamed, path, owned)
@@ -584,6 +566,7 @@ class Walk:
         if depth > MAX_DEPTH:
             raise RedactionError(f"message nests deeper than {MAX_DEPTH} levels")
         out: dict[Any, Any] | None = None
+        removed: list[Any] = []  # a field whose name's class is removed (an unknown type's `client_secret`)
         renamed = False
         for k, v in d.items():
             if type(k) is not str:
@@ -598,13 +581,8 @@ class Walk:
                 nv = self.unknown_value(v, path, k, depth, owned)
             if nv is v and not self.pend:
                 continue
-            if out is None:
-                out = d if owned else d.copy()
-            out[k] = nv
-            if self.pend:
-                self.pend = False
-                self.pending.append((out, k, nv, self.learned.version, path))
-        return self.settle_dict(d, out, [], renamed, path, owned)
+            out = self.store(d, out, owned, k, nv, path, removed)
+        return self.settle_dict(d, out, removed, renamed, path, owned)
 
     # -- values ---------------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ child already started (`mcp-guard run` starts it before importing the event loop
 Its stderr is read all the time (a full pipe would stall it), redacted line by line by the
 caller, and digested (`transports.stderr`): error blocks are logged as one line, and a line that
 names a fatal cause is reported on `failures()` for the relay. Only STDERR_BYTES_PER_SECOND of it
-is processed: a flood is drained at reading speed, its excess lines counted and dropped. Shutdown is bounded: close stdin,
-wait, SIGTERM the group, wait, SIGKILL the group; at most SHUTDOWN_SECONDS in all.
+is processed: a flood is drained at reading speed, its excess lines counted and dropped.
+Shutdown is bounded: close stdin, wait, SIGTERM the group, wait, SIGKILL the group; at most
+SHUTDOWN_SECONDS in all.
 """
 
 from __future__ import annotations
